@@ -270,8 +270,8 @@ static int parse(gguf_file *f, sk_err *err) {
     return sk_err_set(err, SK_ENOMEM, "out of memory for the GGUF index");
 
   for (size_t i = 0; i < n_kv; i++) {
+    f->n_kv = i + 1; /* counted before parsing so close() frees a half-built entry */
     if ((rc = parse_kv(f, &r, i))) return rc;
-    f->n_kv = i + 1;
     size_t slot;
     gguf_str k = f->kv[i].key;
     if (hash_find(f->kv_hash, f->kv_hash_cap, k.ptr, k.len, kv_key_of, f, &slot) >= 0)
