@@ -15,8 +15,8 @@
 #define QK5_1 32
 #define QK8_0 32
 #define QK8_1 32
-#define QK_K 256          /* super-block of the K-quants */
-#define K_SCALE_SIZE 12   /* 8 six-bit scales + 8 six-bit mins of Q4_K/Q5_K, packed */
+#define QK_K 256        /* super-block of the K-quants */
+#define K_SCALE_SIZE 12 /* 8 six-bit scales + 8 six-bit mins of Q4_K/Q5_K, packed */
 
 /* Q4_0: x = d * (q - 8), q in 0..15; element j in the low nibble of qs[j], j+16 in the high. */
 typedef struct block_q4_0 {

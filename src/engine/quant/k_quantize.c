@@ -14,7 +14,8 @@
  * scale up keeps the largest sub-block scale representable, so no code has to clip. */
 static uint16_t fp16_ceil_scale(float target, float levels) {
   uint16_t h = fp32_to_fp16(target / levels);
-  while (fp16_to_fp32(h) * levels < target && h < 0x7bffu) h++;
+  while (fp16_to_fp32(h) * levels < target && h < 0x7bffu)
+    h++;
   return h;
 }
 

@@ -3,8 +3,8 @@
  *
  * The dot products follow the structure of ggml's generic ggml_vec_dot_qN_K_q8_K exactly: the
  * integer products of each super-block accumulate in 8 int32 lanes (element j into lane j % 8),
- * each lane is scaled by d_w * d_a into 8 float lane sums that run across super-blocks, the Q4_K/Q5_K
- * minimum term uses the Q8_K bsums, and the 8 lanes are added in order at the end. */
+ * each lane is scaled by d_w * d_a into 8 float lane sums that run across super-blocks, the
+ * Q4_K/Q5_K minimum term uses the Q8_K bsums, and the 8 lanes are added in order at the end. */
 #include "engine/quant/quant_impl.h"
 
 #define K_LANES 8 /* ggml's generic K-quant dot keeps 8 accumulator lanes */
@@ -35,8 +35,10 @@ void q4_K_dequantize(const void *src, float *dst, int64_t n) {
       const float d1 = d * sc, m1 = dmin * m;
       k_scale_min(2 * g + 1, x[i].scales, &sc, &m);
       const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; l++) y[l] = d1 * (q[l] & 0x0f) - m1;
-      for (int l = 0; l < 32; l++) y[32 + l] = d2 * (q[l] >> 4) - m2;
+      for (int l = 0; l < 32; l++)
+        y[l] = d1 * (q[l] & 0x0f) - m1;
+      for (int l = 0; l < 32; l++)
+        y[32 + l] = d2 * (q[l] >> 4) - m2;
       y += 64;
       q += 32;
     }
@@ -58,8 +60,10 @@ void q5_K_dequantize(const void *src, float *dst, int64_t n) {
       const float d1 = d * sc, m1 = dmin * m;
       k_scale_min(2 * g + 1, x[i].scales, &sc, &m);
       const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; l++) y[l] = d1 * ((ql[l] & 0x0f) + (qh[l] & u1 ? 16 : 0)) - m1;
-      for (int l = 0; l < 32; l++) y[32 + l] = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+      for (int l = 0; l < 32; l++)
+        y[l] = d1 * ((ql[l] & 0x0f) + (qh[l] & u1 ? 16 : 0)) - m1;
+      for (int l = 0; l < 32; l++)
+        y[32 + l] = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
       y += 64;
       ql += 32;
     }
@@ -83,14 +87,16 @@ void q6_K_dequantize(const void *src, float *dst, int64_t n) {
     const float d = fp16_to_fp32(x[i].d);
     float *y = dst + i * QK_K;
     /* ggml computes (d * scale) * q in this order; keep it for bit-identical F32 weights. */
-    for (int e = 0; e < QK_K; e++) y[e] = d * x[i].scales[e / 16] * q6_code(&x[i], e);
+    for (int e = 0; e < QK_K; e++)
+      y[e] = d * x[i].scales[e / 16] * q6_code(&x[i], e);
   }
 }
 
 void q8_K_dequantize(const void *src, float *dst, int64_t n) {
   const block_q8_K *x = src;
   for (int64_t i = 0; i < n / QK_K; i++)
-    for (int j = 0; j < QK_K; j++) dst[i * QK_K + j] = x[i].d * x[i].qs[j];
+    for (int j = 0; j < QK_K; j++)
+      dst[i * QK_K + j] = x[i].d * x[i].qs[j];
 }
 
 /* ggml's quantize_row_q8_K_ref: scale from the signed element of largest magnitude, iscale =
@@ -119,7 +125,8 @@ void q8_K_quantize(const float *src, void *dst, int64_t n) {
     }
     for (int j = 0; j < QK_K / 16; j++) {
       int sum = 0;
-      for (int l = 0; l < 16; l++) sum += y[i].qs[16 * j + l];
+      for (int l = 0; l < 16; l++)
+        sum += y[i].qs[16 * j + l];
       y[i].bsums[j] = (int16_t)sum;
     }
     y[i].d = 1.0f / iscale;
@@ -130,20 +137,25 @@ void q8_K_quantize(const float *src, void *dst, int64_t n) {
 static inline void lanes_add(int32_t lanes[K_LANES], int scale, const int8_t *a, const int8_t *q8,
                              int count) {
   for (int b = 0; b < count; b += K_LANES)
-    for (int l = 0; l < K_LANES; l++) lanes[l] += scale * (int16_t)(q8[b + l] * a[b + l]);
+    for (int l = 0; l < K_LANES; l++)
+      lanes[l] += scale * (int16_t)(q8[b + l] * a[b + l]);
 }
 
 /* Q4_K and Q5_K share everything but the code unpacking. */
 static float k45_dot(const uint8_t *scales_packed, float dw, float dminw, const int8_t codes[QK_K],
                      const block_q8_K *y, float lane_sums[K_LANES]) {
   uint8_t sc[8], mn[8];
-  for (int j = 0; j < 8; j++) k_scale_min(j, scales_packed, &sc[j], &mn[j]);
+  for (int j = 0; j < 8; j++)
+    k_scale_min(j, scales_packed, &sc[j], &mn[j]);
   int32_t sumi_min = 0;
-  for (int j = 0; j < QK_K / 16; j++) sumi_min += y->bsums[j] * mn[j / 2];
+  for (int j = 0; j < QK_K / 16; j++)
+    sumi_min += y->bsums[j] * mn[j / 2];
   int32_t lanes[K_LANES] = {0};
-  for (int j = 0; j < QK_K / 32; j++) lanes_add(lanes, sc[j], codes + 32 * j, y->qs + 32 * j, 32);
+  for (int j = 0; j < QK_K / 32; j++)
+    lanes_add(lanes, sc[j], codes + 32 * j, y->qs + 32 * j, 32);
   const float d = dw * y->d;
-  for (int l = 0; l < K_LANES; l++) lane_sums[l] += d * (float)lanes[l];
+  for (int l = 0; l < K_LANES; l++)
+    lane_sums[l] += d * (float)lanes[l];
   return dminw * y->d * (float)sumi_min; /* subtracted by the caller */
 }
 
@@ -162,7 +174,8 @@ float q4_K_dot_q8_K(const void *w, const void *a, int64_t n) {
     sumf -= k45_dot(x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), codes, &y[i],
                     lane_sums);
   }
-  for (int l = 0; l < K_LANES; l++) sumf += lane_sums[l];
+  for (int l = 0; l < K_LANES; l++)
+    sumf += lane_sums[l];
   return sumf;
 }
 
@@ -184,7 +197,8 @@ float q5_K_dot_q8_K(const void *w, const void *a, int64_t n) {
     sumf -= k45_dot(x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), codes, &y[i],
                     lane_sums);
   }
-  for (int l = 0; l < K_LANES; l++) sumf += lane_sums[l];
+  for (int l = 0; l < K_LANES; l++)
+    sumf += lane_sums[l];
   return sumf;
 }
 
@@ -194,14 +208,17 @@ float q6_K_dot_q8_K(const void *w, const void *a, int64_t n) {
   float lane_sums[K_LANES] = {0};
   int8_t codes[QK_K];
   for (int64_t i = 0; i < n / QK_K; i++) {
-    for (int e = 0; e < QK_K; e++) codes[e] = (int8_t)q6_code(&x[i], e);
+    for (int e = 0; e < QK_K; e++)
+      codes[e] = (int8_t)q6_code(&x[i], e);
     int32_t lanes[K_LANES] = {0};
     for (int j = 0; j < QK_K / 16; j++)
       lanes_add(lanes, x[i].scales[j], codes + 16 * j, y[i].qs + 16 * j, 16);
     const float d = fp16_to_fp32(x[i].d) * y[i].d;
-    for (int l = 0; l < K_LANES; l++) lane_sums[l] += d * (float)lanes[l];
+    for (int l = 0; l < K_LANES; l++)
+      lane_sums[l] += d * (float)lanes[l];
   }
   float sumf = 0.0f;
-  for (int l = 0; l < K_LANES; l++) sumf += lane_sums[l];
+  for (int l = 0; l < K_LANES; l++)
+    sumf += lane_sums[l];
   return sumf;
 }

@@ -45,7 +45,8 @@ void q5_1_quantize(const float *src, void *dst, int64_t n) {
       qh |= (uint32_t)(lo >> 4) << j;
       qh |= (uint32_t)(hi >> 4) << (j + 16);
     }
-    for (int b = 0; b < 4; b++) y[i].qh[b] = (uint8_t)(qh >> (8 * b));
+    for (int b = 0; b < 4; b++)
+      y[i].qh[b] = (uint8_t)(qh >> (8 * b));
   }
 }
 

@@ -12,13 +12,15 @@ void q8_0_dequantize(const void *src, float *dst, int64_t n) {
   const block_q8_0 *x = src;
   for (int64_t i = 0; i < n / QK8_0; i++) {
     const float d = fp16_to_fp32(x[i].d);
-    for (int j = 0; j < QK8_0; j++) dst[i * QK8_0 + j] = x[i].qs[j] * d;
+    for (int j = 0; j < QK8_0; j++)
+      dst[i * QK8_0 + j] = x[i].qs[j] * d;
   }
 }
 
 static float block_amax(const float *x, int n) {
   float amax = 0.0f;
-  for (int j = 0; j < n; j++) amax = fmaxf(amax, fabsf(x[j]));
+  for (int j = 0; j < n; j++)
+    amax = fmaxf(amax, fabsf(x[j]));
   return amax;
 }
 
@@ -29,7 +31,8 @@ void q8_0_quantize(const float *src, void *dst, int64_t n) {
     const float d = block_amax(x, QK8_0) / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
-    for (int j = 0; j < QK8_0; j++) y[i].qs[j] = (int8_t)q_clamp_to_int(roundf(x[j] * id), -127, 127);
+    for (int j = 0; j < QK8_0; j++)
+      y[i].qs[j] = (int8_t)q_clamp_to_int(roundf(x[j] * id), -127, 127);
   }
 }
 
@@ -40,7 +43,8 @@ float q8_0_dot_q8_0(const void *w, const void *a, int64_t n) {
   float sumf = 0.0f;
   for (int64_t i = 0; i < n / QK8_0; i++) {
     int32_t sumi = 0;
-    for (int j = 0; j < QK8_0; j++) sumi += x[i].qs[j] * y[i].qs[j];
+    for (int j = 0; j < QK8_0; j++)
+      sumi += x[i].qs[j] * y[i].qs[j];
     sumf += (fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)) * (float)sumi;
   }
   return sumf;
@@ -50,7 +54,8 @@ void q8_1_dequantize(const void *src, float *dst, int64_t n) {
   const block_q8_1 *x = src;
   for (int64_t i = 0; i < n / QK8_1; i++) {
     const float d = fp16_to_fp32(x[i].d);
-    for (int j = 0; j < QK8_1; j++) dst[i * QK8_1 + j] = x[i].qs[j] * d;
+    for (int j = 0; j < QK8_1; j++)
+      dst[i * QK8_1 + j] = x[i].qs[j] * d;
   }
 }
 

@@ -25,38 +25,45 @@ static void f32_quantize(const float *src, void *dst, int64_t n) {
 }
 static void f16_dequantize(const void *src, float *dst, int64_t n) {
   const uint16_t *h = src;
-  for (int64_t i = 0; i < n; i++) dst[i] = fp16_to_fp32(h[i]);
+  for (int64_t i = 0; i < n; i++)
+    dst[i] = fp16_to_fp32(h[i]);
 }
 static void f16_quantize(const float *src, void *dst, int64_t n) {
   uint16_t *h = dst;
-  for (int64_t i = 0; i < n; i++) h[i] = fp32_to_fp16(src[i]);
+  for (int64_t i = 0; i < n; i++)
+    h[i] = fp32_to_fp16(src[i]);
 }
 static void bf16_dequantize(const void *src, float *dst, int64_t n) {
   const uint16_t *h = src;
-  for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_fp32(h[i]);
+  for (int64_t i = 0; i < n; i++)
+    dst[i] = bf16_to_fp32(h[i]);
 }
 static void bf16_quantize(const float *src, void *dst, int64_t n) {
   uint16_t *h = dst;
-  for (int64_t i = 0; i < n; i++) h[i] = fp32_to_bf16(src[i]);
+  for (int64_t i = 0; i < n; i++)
+    h[i] = fp32_to_bf16(src[i]);
 }
 
 /* ggml_vec_dot_f32/f16/bf16 (generic): products in float, accumulated in double. */
 static float f32_dot(const void *w, const void *a, int64_t n) {
   const float *x = w, *y = a;
   double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * y[i]);
+  for (int64_t i = 0; i < n; i++)
+    sum += (double)(x[i] * y[i]);
   return (float)sum;
 }
 static float f16_dot(const void *w, const void *a, int64_t n) {
   const uint16_t *x = w, *y = a;
   double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) sum += (double)(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
+  for (int64_t i = 0; i < n; i++)
+    sum += (double)(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
   return (float)sum;
 }
 static float bf16_dot(const void *w, const void *a, int64_t n) {
   const uint16_t *x = w, *y = a;
   double sum = 0.0;
-  for (int64_t i = 0; i < n; i++) sum += (double)(bf16_to_fp32(x[i]) * bf16_to_fp32(y[i]));
+  for (int64_t i = 0; i < n; i++)
+    sum += (double)(bf16_to_fp32(x[i]) * bf16_to_fp32(y[i]));
   return (float)sum;
 }
 

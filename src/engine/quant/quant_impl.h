@@ -23,7 +23,8 @@ static inline int q_nearest_int(float f) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
-/* Clamps v to [lo, hi] and converts; NaN → lo. Keeps float→int conversions defined for any input. */
+/* Clamps v to [lo, hi] and converts; NaN → lo. Keeps float→int conversions defined for any input.
+ */
 static inline int q_clamp_to_int(float v, int lo, int hi) {
   if (!(v >= (float)lo)) return lo;
   if (v > (float)hi) return hi;

@@ -1,14 +1,14 @@
 /* Quantised types: block sizes, quantise→dequantise error per type, exact ggml semantics of
  * the activation quantisers, bit layouts against hand-built blocks, and the dot products
  * against a float64 dot of the dequantised operands. */
+#include <cmocka.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include "base/err.h"
 #include "engine/gtype.h"
@@ -31,7 +31,8 @@ static float rng_gauss(void) {
   return (float)(sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v));
 }
 static void fill_gauss(float *x, int n, float scale) {
-  for (int i = 0; i < n; i++) x[i] = scale * rng_gauss();
+  for (int i = 0; i < n; i++)
+    x[i] = scale * rng_gauss();
 }
 
 static void block_sizes_match_gguf(void **state) {
@@ -59,9 +60,9 @@ typedef struct rt_case {
 
 /* Bounds are ~1.5× what the reference fits measure on N(0,1) data (see docs/engine-quant.md). */
 static const rt_case k_rt[] = {
-    {GTYPE_F32, 0.0},      {GTYPE_F16, 0.0004},  {GTYPE_BF16, 0.003}, {GTYPE_Q8_0, 0.006},
-    {GTYPE_Q8_1, 0.006},   {GTYPE_Q8_K, 0.01},  {GTYPE_Q4_0, 0.13},  {GTYPE_Q4_1, 0.11},
-    {GTYPE_Q5_0, 0.065},   {GTYPE_Q5_1, 0.055},  {GTYPE_Q4_K, 0.13},  {GTYPE_Q5_K, 0.065},
+    {GTYPE_F32, 0.0},    {GTYPE_F16, 0.0004}, {GTYPE_BF16, 0.003}, {GTYPE_Q8_0, 0.006},
+    {GTYPE_Q8_1, 0.006}, {GTYPE_Q8_K, 0.01},  {GTYPE_Q4_0, 0.13},  {GTYPE_Q4_1, 0.11},
+    {GTYPE_Q5_0, 0.065}, {GTYPE_Q5_1, 0.055}, {GTYPE_Q4_K, 0.13},  {GTYPE_Q5_K, 0.065},
     {GTYPE_Q6_K, 0.035},
 };
 
@@ -111,8 +112,10 @@ static void special_rows_quantize_cleanly(void **state) {
     memset(x, 0, sizeof x); /* all zeros → exact zeros */
     assert_int_equal(quant_quantize_row(t, x, q, 256), SK_OK);
     quant_dequantize_row(t, q, y, 256);
-    for (int i = 0; i < 256; i++) assert_true(y[i] == 0.0f);
-    for (int i = 0; i < 256; i++) x[i] = 0.5f; /* constant positive row */
+    for (int i = 0; i < 256; i++)
+      assert_true(y[i] == 0.0f);
+    for (int i = 0; i < 256; i++)
+      x[i] = 0.5f; /* constant positive row */
     assert_int_equal(quant_quantize_row(t, x, q, 256), SK_OK);
     quant_dequantize_row(t, q, y, 256);
     for (int i = 0; i < 256; i++)
@@ -156,8 +159,10 @@ static void q8_0_activation_quantiser_is_ggml_ref(void **state) {
   assert_int_equal(quant_quantize_row(GTYPE_Q8_0, x, &b, 32), SK_OK);
   assert_int_equal(b.d, 0x3c00); /* 1.0 */
   const int8_t want[8] = {127, 3, -3, 1, -1, 1, 4, -127};
-  for (int i = 0; i < 8; i++) assert_int_equal(b.qs[i], want[i]);
-  for (int i = 8; i < 32; i++) assert_int_equal(b.qs[i], 0);
+  for (int i = 0; i < 8; i++)
+    assert_int_equal(b.qs[i], want[i]);
+  for (int i = 8; i < 32; i++)
+    assert_int_equal(b.qs[i], 0);
   block_q8_1 b1;
   assert_int_equal(quant_quantize_row(GTYPE_Q8_1, x, &b1, 32), SK_OK);
   assert_int_equal(b1.d, 0x3c00);
@@ -165,11 +170,13 @@ static void q8_0_activation_quantiser_is_ggml_ref(void **state) {
   assert_int_equal(b1.s, fp32_to_fp16(127 + 3 - 3 + 1 - 1 + 1 + 4 - 127)); /* d * sum(q) */
   /* d is rounded to F16 only when stored: codes use the exact amax/127 */
   float z[32];
-  for (int i = 0; i < 32; i++) z[i] = 0.1f * (float)(i - 16);
+  for (int i = 0; i < 32; i++)
+    z[i] = 0.1f * (float)(i - 16);
   assert_int_equal(quant_quantize_row(GTYPE_Q8_0, z, &b, 32), SK_OK);
   const float d = 1.6f / 127.0f, id = 1.0f / d;
   assert_int_equal(b.d, fp32_to_fp16(d));
-  for (int i = 0; i < 32; i++) assert_int_equal(b.qs[i], (int)roundf(z[i] * id));
+  for (int i = 0; i < 32; i++)
+    assert_int_equal(b.qs[i], (int)roundf(z[i] * id));
 }
 
 /* quantize_row_q8_K_ref: iscale = -127/max (max = the signed element of largest magnitude),
@@ -194,7 +201,8 @@ static void q8_K_activation_quantiser_is_ggml_ref(void **state) {
   assert_int_equal(b.qs[17], 100);
   assert_int_equal(b.bsums[0], -127 + 2 - 2 + 0 + 4);
   assert_int_equal(b.bsums[1], 100);
-  for (int j = 2; j < 16; j++) assert_int_equal(b.bsums[j], 0);
+  for (int j = 2; j < 16; j++)
+    assert_int_equal(b.bsums[j], 0);
   x[0] = 127.0f; /* positive max: iscale = -1, codes negated, d = -1 */
   assert_int_equal(quant_quantize_row(GTYPE_Q8_K, x, &b, 256), SK_OK);
   assert_true(b.d == -1.0f);
@@ -210,9 +218,9 @@ static void bit_layouts_match_the_format(void **state) {
   block_q5_0 b5;
   memset(&b5, 0, sizeof b5);
   b5.d = fp32_to_fp16(0.5f);
-  b5.qs[3] = 0x21;                            /* low nibble 1 (elem 3), high 2 (elem 19) */
-  b5.qh[0] = 1u << 3;                         /* fifth bit of element 3 */
-  b5.qh[2] = 1u << 3;                         /* bit 19: fifth bit of element 19 */
+  b5.qs[3] = 0x21;    /* low nibble 1 (elem 3), high 2 (elem 19) */
+  b5.qh[0] = 1u << 3; /* fifth bit of element 3 */
+  b5.qh[2] = 1u << 3; /* bit 19: fifth bit of element 19 */
   float y[256];
   quant_dequantize_row(GTYPE_Q5_0, &b5, y, 32);
   assert_true(y[3] == 0.5f * ((1 | 16) - 16));  /* 0.5 */
@@ -226,12 +234,12 @@ static void bit_layouts_match_the_format(void **state) {
   memset(&bk, 0, sizeof bk);
   bk.d = fp32_to_fp16(1.0f);
   bk.dmin = fp32_to_fp16(0.25f);
-  bk.scales[9] = 0x3a;         /* scale low 0xa, min low 0x3 */
-  bk.scales[1] = 0x80 | 7;     /* scale top bits 0b10; sub-block 1 scale 7 */
-  bk.scales[5] = 0x40 | 9;     /* min top bits 0b01; sub-block 1 min 9 */
-  bk.qs[64 + 4] = 0x5c;        /* group 2: elem 128+4 low nibble 0xc, elem 160+4 high 0x5 */
-  bk.qs[4] = 0x0e;             /* group 0: elem 4 → sub-block 0 (scale 0), elem 36 sub-block 1 */
-  bk.qs[5] = 0xd0;             /* elem 37 → sub-block 1, code 0xd */
+  bk.scales[9] = 0x3a;     /* scale low 0xa, min low 0x3 */
+  bk.scales[1] = 0x80 | 7; /* scale top bits 0b10; sub-block 1 scale 7 */
+  bk.scales[5] = 0x40 | 9; /* min top bits 0b01; sub-block 1 min 9 */
+  bk.qs[64 + 4] = 0x5c;    /* group 2: elem 128+4 low nibble 0xc, elem 160+4 high 0x5 */
+  bk.qs[4] = 0x0e;         /* group 0: elem 4 → sub-block 0 (scale 0), elem 36 sub-block 1 */
+  bk.qs[5] = 0xd0;         /* elem 37 → sub-block 1, code 0xd */
   quant_dequantize_row(GTYPE_Q4_K, &bk, y, 256);
   const int sc5 = 0xa | (2 << 4), mn5 = 0x3 | (1 << 4);
   assert_true(y[164] == 1.0f * sc5 * 5 - 0.25f * mn5);
@@ -257,9 +265,8 @@ static void vec_dot_matches_float64_of_dequantised(void **state) {
   (void)state;
   static float w[N], a[N], wd[N], ad[N];
   static uint8_t wq[N * 4], aq[N * 4];
-  const uint32_t wtypes[] = {GTYPE_F32,  GTYPE_F16,  GTYPE_BF16, GTYPE_Q4_0, GTYPE_Q4_1,
-                             GTYPE_Q5_0, GTYPE_Q5_1, GTYPE_Q8_0, GTYPE_Q4_K, GTYPE_Q5_K,
-                             GTYPE_Q6_K};
+  const uint32_t wtypes[] = {GTYPE_F32,  GTYPE_F16,  GTYPE_BF16, GTYPE_Q4_0, GTYPE_Q4_1, GTYPE_Q5_0,
+                             GTYPE_Q5_1, GTYPE_Q8_0, GTYPE_Q4_K, GTYPE_Q5_K, GTYPE_Q6_K};
   rng_state = 7;
   for (size_t k = 0; k < sizeof wtypes / sizeof wtypes[0]; k++) {
     const uint32_t wt = wtypes[k], at = quant_vec_dot_type(wt);
@@ -267,7 +274,8 @@ static void vec_dot_matches_float64_of_dequantised(void **state) {
       fill_gauss(w, N, 0.05f);
       fill_gauss(a, N, 2.0f);
       if (rep % 4 == 1)
-        for (int i = 0; i < N; i++) w[i] += 0.03f; /* offset rows exercise the minimum terms */
+        for (int i = 0; i < N; i++)
+          w[i] += 0.03f; /* offset rows exercise the minimum terms */
       assert_int_equal(quant_quantize_row(wt, w, wq, N), SK_OK);
       assert_int_equal(quant_quantize_row(at, a, aq, N), SK_OK);
       quant_dequantize_row(wt, wq, wd, N);

@@ -3,14 +3,14 @@
  * several types (stories260K f32/Q8_0/Q4_K_M, llama-spm F16/Q8_0, llama-spm-e256 Q6_K/Q4_K_M/
  * Q4_0) the dequantised tensors agree with the more precise file within the type's error. That
  * last check would fail on any bit-layout mistake, since llama-quantize wrote these blocks. */
+#include <cmocka.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include "base/alloc.h"
 #include "engine/gguf.h"
@@ -34,7 +34,8 @@ static float *dequant_tensor(const gguf_tensor *t, const char *file) {
              gtype_name(t->type));
   assert_true(be > 0 && t->ne[0] % be == 0);
   uint64_t rows = 1;
-  for (uint32_t d = 1; d < GGUF_MAX_DIMS; d++) rows *= t->ne[d];
+  for (uint32_t d = 1; d < GGUF_MAX_DIMS; d++)
+    rows *= t->ne[d];
   const size_t row_bytes = gtype_row_bytes(t->type, t->ne[0]);
   assert_true(row_bytes > 0);
   assert_int_equal(row_bytes * rows, t->size_bytes);
@@ -71,7 +72,8 @@ static void every_oracle_tensor_dequantises(void **state) {
     gguf_file *f;
     sk_err err;
     if (gguf_open(path, &f, &err)) fail_msg("%s: %s", path, err.msg);
-    for (size_t i = 0; i < gguf_tensor_count(f); i++) sk_free(dequant_tensor(gguf_tensor_at(f, i), path));
+    for (size_t i = 0; i < gguf_tensor_count(f); i++)
+      sk_free(dequant_tensor(gguf_tensor_at(f, i), path));
     gguf_close(f);
     seen++;
   }
@@ -102,7 +104,8 @@ static void compare_files(const char *precise, const char *coarse, double max_re
     assert_memory_equal(ta->ne, tb->ne, sizeof ta->ne);
     float *xa = dequant_tensor(ta, p1), *xb = dequant_tensor(tb, p2);
     uint64_t n = 1;
-    for (int d = 0; d < GGUF_MAX_DIMS; d++) n *= ta->ne[d];
+    for (int d = 0; d < GGUF_MAX_DIMS; d++)
+      n *= ta->ne[d];
     double e = 0, s = 0;
     for (uint64_t k = 0; k < n; k++) {
       e += ((double)xa[k] - xb[k]) * ((double)xa[k] - xb[k]);
