@@ -1,7 +1,6 @@
 /* Quantised types: block sizes, quantise→dequantise error per type, exact ggml semantics of
  * the activation quantisers, bit layouts against hand-built blocks, and the dot products
  * against a float64 dot of the dequantised operands. */
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "base/err.h"
 #include "engine/gtype.h"

@@ -1,10 +1,11 @@
 /* F16 / BF16 conversions: exhaustive round trips and round-to-nearest-even at every midpoint. */
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "engine/quant/fp16.h"
 

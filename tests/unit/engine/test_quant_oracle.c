@@ -3,7 +3,6 @@
  * several types (stories260K f32/Q8_0/Q4_K_M, llama-spm F16/Q8_0, llama-spm-e256 Q6_K/Q4_K_M/
  * Q4_0) the dequantised tensors agree with the more precise file within the type's error. That
  * last check would fail on any bit-layout mistake, since llama-quantize wrote these blocks. */
-#include <cmocka.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "base/alloc.h"
 #include "engine/gguf.h"
