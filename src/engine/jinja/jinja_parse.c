@@ -875,7 +875,11 @@ static jnode *parse_body(jparser *p, const char *const *ends, const char **which
     jtok *t = peek(p);
     jnode *n = NULL;
     if (t->kind == T_EOF) {
-      if (ends) pfail(p, t->line, SK_EFORMAT, "missing {%% %s %%}", ends[0]);
+      if (ends) {
+        size_t k = 0;
+        while (ends[k + 1]) k++; /* the closing tag is listed last */
+        pfail(p, t->line, SK_EFORMAT, "missing {%% %s %%}", ends[k]);
+      }
       break;
     } else if (t->kind == T_TEXT) {
       next(p);
