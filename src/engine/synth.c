@@ -12,6 +12,9 @@
 #include "engine/gtype.h"
 #include "engine/quant/quant.h"
 
+/* Bytes per generated piece: "<unused_4294967295>" (19) + NUL fits. */
+#define SYNTH_PIECE_SLOT 24
+
 #define SYNTH_NAME_MAX 96          /* "blk.255.attn_output.weight" and friends */
 #define SYNTH_WRITE_BUF (1u << 20) /* stdio buffer for the output file */
 #define SYNTH_PIECE_SLOT 24        /* "<unused_4294967295>" + NUL fits */
