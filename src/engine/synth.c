@@ -17,7 +17,6 @@
 
 #define SYNTH_NAME_MAX 96          /* "blk.255.attn_output.weight" and friends */
 #define SYNTH_WRITE_BUF (1u << 20) /* stdio buffer for the output file */
-#define SYNTH_PIECE_SLOT 24        /* "<unused_4294967295>" + NUL fits */
 
 /* Token types as llama.cpp numbers them (llama_token_type). */
 enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_UNUSED = 5, TOK_BYTE = 6 };
