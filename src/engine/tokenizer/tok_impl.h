@@ -48,6 +48,13 @@ struct tok_vocab {
   uint32_t *merge_split; /* offset of the separating space inside each merge */
   uint32_t n_merges;
   tok_index merge_index; /* (left,right) -> rank */
+  /* the same merges by token ids, for the hot path: (id_left << 32 | id_right) -> rank + 1 */
+  struct tok_pair_slot {
+    uint64_t key;
+    uint32_t rank1; /* rank + 1; 0 = empty */
+  } *pair_slots;
+  uint32_t pair_mask;
+  int32_t *merge_result; /* id of left+right, or TOK_NULL when that text is no token */
 
   /* detokenised pieces (render_special = 1 form; control/unknown suppressed separately) */
   char *piece_blob;
@@ -78,6 +85,21 @@ static inline const char *tok_text_ptr(const tok_vocab *v, int32_t id, size_t *l
 int32_t tok_lookup(const tok_vocab *v, const char *s, size_t n);
 /* BPE merge rank of (left, right), or -1. */
 int32_t tok_merge_rank(const tok_vocab *v, const char *l, size_t nl, const char *r, size_t nr);
+/* The same for two tokens by id. */
+static inline uint64_t tok_pair_hash(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return k;
+}
+static inline int32_t tok_pair_rank(const tok_vocab *v, int32_t l, int32_t r) {
+  uint64_t key = ((uint64_t)(uint32_t)l << 32) | (uint32_t)r;
+  for (uint32_t i = (uint32_t)tok_pair_hash(key) & v->pair_mask;; i = (i + 1) & v->pair_mask) {
+    const struct tok_pair_slot *s = &v->pair_slots[i];
+    if (!s->rank1) return -1;
+    if (s->key == key) return (int32_t)s->rank1 - 1;
+  }
+}
 
 /* ---- growable int32 vector with the TOK_MAX_TOKENS bound ---- */
 typedef struct tok_ivec {
