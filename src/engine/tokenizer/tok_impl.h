@@ -48,11 +48,10 @@ struct tok_vocab {
   uint32_t *merge_split; /* offset of the separating space inside each merge */
   uint32_t n_merges;
   tok_index merge_index; /* (left,right) -> rank */
-  /* the same merges by token ids, for the hot path: (id_left << 32 | id_right) -> rank + 1 */
-  struct tok_pair_slot {
-    uint64_t key;
-    uint32_t rank1; /* rank + 1; 0 = empty */
-  } *pair_slots;
+  /* the same merges by token ids, for the hot path, one 8-byte slot each (cache footprint):
+   * left id (21 bits) | right id (21 bits) | rank + 1 (22 bits); 0 = empty. Ids fit because
+   * TOK_MAX_VOCAB and TOK_MAX_MERGES are 2^21. */
+  uint64_t *pair_slots;
   uint32_t pair_mask;
   int32_t *merge_result; /* id of left+right, or TOK_NULL when that text is no token */
 
@@ -92,12 +91,14 @@ static inline uint64_t tok_pair_hash(uint64_t k) {
   k ^= k >> 33;
   return k;
 }
+_Static_assert(TOK_MAX_VOCAB <= (1u << 21) && TOK_MAX_MERGES < (1u << 22) - 1,
+               "ids and ranks must fit the packed pair slots");
 static inline int32_t tok_pair_rank(const tok_vocab *v, int32_t l, int32_t r) {
-  uint64_t key = ((uint64_t)(uint32_t)l << 32) | (uint32_t)r;
+  uint64_t key = ((uint64_t)(uint32_t)l << 21) | (uint32_t)r;
   for (uint32_t i = (uint32_t)tok_pair_hash(key) & v->pair_mask;; i = (i + 1) & v->pair_mask) {
-    const struct tok_pair_slot *s = &v->pair_slots[i];
-    if (!s->rank1) return -1;
-    if (s->key == key) return (int32_t)s->rank1 - 1;
+    uint64_t e = v->pair_slots[i];
+    if (!e) return -1;
+    if ((e >> 22) == key) return (int32_t)(e & 0x3FFFFF) - 1;
   }
 }
 

@@ -286,7 +286,7 @@ static int copy_merges(tok_vocab *v, const tok_spec *s, sk_err *err) {
 /* Indexes the merges whose two sides are tokens by id pair (needs the text index). */
 static int index_pairs(tok_vocab *v) {
   uint32_t cap = 16;
-  while (cap < v->n_merges * 2u) cap <<= 1;
+  while (cap < v->n_merges + v->n_merges / 2) cap <<= 1; /* load factor ≤ 2/3 */
   v->pair_slots = sk_calloc(cap, sizeof *v->pair_slots);
   v->merge_result = sk_malloc((v->n_merges ? v->n_merges : 1) * sizeof *v->merge_result);
   if (!v->pair_slots || !v->merge_result) return SK_ENOMEM;
@@ -305,11 +305,10 @@ static int index_pairs(tok_vocab *v) {
     memcpy(buf, ms, nl);
     memcpy(buf + nl, ms + nl + 1, mlen - nl - 1);
     v->merge_result[m] = tok_lookup(v, buf, mlen - 1);
-    uint64_t key = ((uint64_t)(uint32_t)l << 32) | (uint32_t)r;
+    uint64_t key = ((uint64_t)(uint32_t)l << 21) | (uint32_t)r;
     uint32_t i = (uint32_t)tok_pair_hash(key) & v->pair_mask;
-    while (v->pair_slots[i].rank1) i = (i + 1) & v->pair_mask;
-    v->pair_slots[i].key = key;
-    v->pair_slots[i].rank1 = m + 1;
+    while (v->pair_slots[i]) i = (i + 1) & v->pair_mask;
+    v->pair_slots[i] = (key << 22) | (uint64_t)(m + 1);
   }
   sk_free(buf);
   return SK_OK;
