@@ -195,7 +195,8 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
     }
     st.st_size = AUDIT_HEADER_BYTES;
   } else if (st.st_size < AUDIT_HEADER_BYTES || pread(log->fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr ||
-             memcmp(hdr, AUDIT_FILE_MAGIC, 8) != 0 || get_le32(hdr + 8) != 1) {
+             memcmp(hdr, AUDIT_FILE_MAGIC, 8) != 0 || get_le32(hdr + 8) != 1 ||
+             get_le32(hdr + 12) != 0) {
     rc = sk_err_set(err, SK_ECORRUPT, "%s is not a Sekisho audit log (bad header)", path);
     goto fail;
   }
