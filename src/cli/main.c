@@ -17,6 +17,7 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"audit", cmd_audit, "tamper-evident audit log: append, verify, prove, checkpoint, export, report"},
     {"version", cmd_version, "print the version and build features"},
 };
 
