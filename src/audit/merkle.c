@@ -2,31 +2,59 @@
 #include "audit/merkle.h"
 
 #include <assert.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
 
-int merkle_init(void) { return sodium_init() < 0 ? SK_EIO : SK_OK; }
+/* SHA-256 comes from OpenSSL's libcrypto, which uses the CPU's SHA extensions (SHA-NI, ARMv8
+ * SHA2): about 8x faster than libsodium's portable SHA-256 here, which is what lets `verify`
+ * rehash a million records in well under the 5 s goal. libsodium does signatures and sealing. */
+static EVP_MD *g_sha256;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static void fetch_sha256(void) { g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); }
 
-void merkle_leaf_hash(const void *data, size_t len, merkle_hash *out) {
-  static const uint8_t prefix = 0x00;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, &prefix, 1);
-  crypto_hash_sha256_update(&st, data, len);
-  crypto_hash_sha256_final(&st, out->b);
+/* Records are small: hash prefix+data from one stack copy below this size (one-shot EVP call). */
+#define MERKLE_STACK_HASH_BYTES 2048
+
+/* SHA-256(prefix || data); prefix is omitted when has_prefix is 0. */
+static void sha256(int has_prefix, uint8_t prefix, const void *data, size_t len, uint8_t out[32]) {
+  pthread_once(&g_once, fetch_sha256);
+  if (!g_sha256) abort(); /* merkle_init reports this as an error before any hashing */
+  size_t p = has_prefix ? 1 : 0;
+  if (len + p <= MERKLE_STACK_HASH_BYTES) {
+    uint8_t buf[MERKLE_STACK_HASH_BYTES];
+    buf[0] = prefix;
+    if (len) memcpy(buf + p, data, len);
+    if (EVP_Digest(buf, len + p, out, NULL, g_sha256, NULL) != 1) abort();
+    return;
+  }
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  if (!c || EVP_DigestInit_ex(c, g_sha256, NULL) != 1 || EVP_DigestUpdate(c, &prefix, p) != 1 ||
+      EVP_DigestUpdate(c, data, len) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
+    abort(); /* only on allocation failure inside OpenSSL: no way to return a wrong hash */
+  EVP_MD_CTX_free(c);
 }
+
+int merkle_init(void) {
+  if (sodium_init() < 0) return SK_EIO;
+  pthread_once(&g_once, fetch_sha256);
+  return g_sha256 ? SK_OK : SK_EIO;
+}
+
+void merkle_leaf_hash(const void *data, size_t len, merkle_hash *out) { sha256(1, 0x00, data, len, out->b); }
 
 void merkle_node_hash(const merkle_hash *left, const merkle_hash *right, merkle_hash *out) {
-  uint8_t in[1 + 2 * MERKLE_HASH_BYTES];
-  in[0] = 0x01;
-  memcpy(in + 1, left->b, MERKLE_HASH_BYTES);
-  memcpy(in + 1 + MERKLE_HASH_BYTES, right->b, MERKLE_HASH_BYTES);
-  crypto_hash_sha256(out->b, in, sizeof in);
+  uint8_t in[2 * MERKLE_HASH_BYTES];
+  memcpy(in, left->b, MERKLE_HASH_BYTES);
+  memcpy(in + MERKLE_HASH_BYTES, right->b, MERKLE_HASH_BYTES);
+  sha256(1, 0x01, in, sizeof in, out->b);
 }
 
-void merkle_empty_root(merkle_hash *out) { crypto_hash_sha256(out->b, NULL, 0); }
+void merkle_empty_root(merkle_hash *out) { sha256(0, 0, NULL, 0, out->b); }
 
 /* Largest power of two strictly less than n (n >= 2). */
 static uint64_t split_point(uint64_t n) {
