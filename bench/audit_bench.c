@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,13 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process has used: divides out the machine's other load. */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void record(char *out, size_t n, uint64_t i) {
@@ -121,18 +129,19 @@ int main(int argc, char **argv) {
     run r = {.log = log};
     r.until = now_s() + seconds;
     pthread_t *th = calloc((size_t)w, sizeof *th);
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (int i = 0; i < w; i++) pthread_create(&th[i], NULL, writer, &r);
     for (int i = 0; i < w; i++) pthread_join(th[i], NULL);
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, dc = cpu_s() - c0;
     audit_stats st;
     audit_get_stats(log, &st);
     audit_close(log);
     free(th);
     uint64_t n = atomic_load(&r.done);
     printf("durable appends, %4d writers: %9.0f appends/s  (%" PRIu64 " records, %" PRIu64
-           " fdatasyncs, %.1f records/sync, %.3f ms/sync)\n",
-           w, n / dt, n, st.syncs, st.syncs ? (double)n / st.syncs : 0, st.syncs ? dt * 1000 / st.syncs : 0);
+           " fdatasyncs, %.1f records/sync, %.3f ms/sync, %.1f us CPU/append)\n",
+           w, n / dt, n, st.syncs, st.syncs ? (double)n / st.syncs : 0, st.syncs ? dt * 1000 / st.syncs : 0,
+           n ? dc * 1e6 / n : 0);
     if (atomic_load(&r.failed)) return 1;
   }
   if (records) {
@@ -141,7 +150,7 @@ int main(int argc, char **argv) {
     audit_log *log;
     sk_err e;
     if (audit_open(d, NULL, &log, &e)) return 1;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     builder b[BUILDERS];
     pthread_t th[BUILDERS];
     atomic_uint_fast64_t next = 0;
@@ -153,23 +162,24 @@ int main(int argc, char **argv) {
       pthread_join(th[i], NULL);
       if (b[i].failed) return 1;
     }
-    double tb = now_s() - t0;
+    double tb = now_s() - t0, cb = cpu_s() - c0;
     audit_close(log);
-    printf("build:  %" PRIu64 " records in %.2f s, %d threads appending batches of %d (%.0f appends/s)\n", records, tb, BUILDERS, BATCH,
-           records / tb);
+    printf("build:  %" PRIu64 " records in %.2f s, %d threads appending batches of %d (%.0f appends/s, %.1f us CPU/append)\n", records, tb, BUILDERS, BATCH,
+           records / tb, cb * 1e6 / records);
     t0 = now_s();
     if (audit_open(d, NULL, &log, &e)) return 1;
     printf("open:   %.3f s (index %" PRIu64 " records)\n", now_s() - t0, audit_size(log));
     audit_close(log);
     audit_verify_result r;
     t0 = now_s();
+    c0 = cpu_s();
     if (audit_verify(d, 0, &r, &e) || !r.ok) {
       fprintf(stderr, "verify failed: %s %s\n", e.msg, r.reason);
       return 1;
     }
-    double tv = now_s() - t0;
-    printf("verify: %" PRIu64 " records in %.3f s (%.0f records/s; every leaf rehashed, tree rebuilt)\n", r.records,
-           tv, r.records / tv);
+    double tv = now_s() - t0, cv = cpu_s() - c0;
+    printf("verify: %" PRIu64 " records in %.3f s, %.3f s CPU (%.0f records/s; every leaf rehashed, tree rebuilt)\n",
+           r.records, tv, cv, r.records / tv);
   }
   char cmd[600];
   if (dir == base) {

@@ -136,6 +136,8 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
       le32(hdr + 12) != 0)
     bad(res, 0, "the file header is damaged or not a Sekisho audit log");
   frontier f = {0};
+  while (res->ok && ck.next < ck.n && ck.sizes[ck.next] == 0) /* a checkpoint of the empty log */
+    if ((rc = check_ckpt(dir, &ck, &f, res, err))) goto out;
   uint64_t off = AUDIT_HEADER_BYTES; /* file offset of buf[0] */
   size_t len = 0, pos = 0;
   int eof = 0;
@@ -199,16 +201,10 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
     }
     fr_push(&f, &leaf);
     pos += (size_t)rlen + AUDIT_FRAME_OVERHEAD;
-    while (res->ok && ck.next < ck.n && ck.sizes[ck.next] <= f.count) {
-      if (ck.sizes[ck.next] < f.count) { /* only size 0 can be skipped like this */
-        ck.next++;
-        continue;
-      }
+    while (res->ok && ck.next < ck.n && ck.sizes[ck.next] == f.count)
       if ((rc = check_ckpt(dir, &ck, &f, res, err))) goto out;
-    }
   }
   res->records = f.count;
-  if (ck.next < ck.n && ck.sizes[ck.next] == 0) ck.next++;
   if (res->ok && ck.next < ck.n)
     bad(res, f.count, "the log has %" PRIu64 " records but a signed checkpoint covers %" PRIu64
                       ": records from %" PRIu64 " on were deleted",

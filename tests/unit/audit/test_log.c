@@ -307,6 +307,28 @@ static void witness_cosigns_and_checks_consistency(void **state) {
   tu_rm_rf(dir);
 }
 
+static void empty_log_checkpoint_verifies(void **state) {
+  (void)state;
+  char dir[64];
+  tu_tmpdir(dir, sizeof dir);
+  audit_log *log;
+  sk_err e;
+  assert_int_equal(audit_open(dir, NULL, &log, &e), SK_OK);
+  assert_int_equal(audit_checkpoint_create(log, NULL, &e), SK_OK);
+  append_n(log, 3, 0);
+  assert_int_equal(audit_checkpoint_create(log, NULL, &e), SK_OK);
+  audit_close(log);
+  audit_verify_result r;
+  assert_true(verify_dir(dir, &r));
+  assert_int_equal(r.checkpoints, 2);
+  /* a checkpoint whose public key went missing is not silently skipped */
+  char pub[PATH_MAX];
+  snprintf(pub, sizeof pub, "%s/keys/log.pub", dir);
+  assert_int_equal(unlink(pub), 0);
+  assert_int_not_equal(audit_verify(dir, 0, &r, &e), SK_OK);
+  tu_rm_rf(dir);
+}
+
 typedef struct worker {
   audit_log *log;
   int id, n, failures;
@@ -428,6 +450,7 @@ int main(void) {
       cmocka_unit_test(tamper_structure),
       cmocka_unit_test(checkpoints_catch_rewrites_and_truncation),
       cmocka_unit_test(witness_cosigns_and_checks_consistency),
+      cmocka_unit_test(empty_log_checkpoint_verifies),
       cmocka_unit_test(group_commit_shares_syncs),
       cmocka_unit_test(torn_tail_recovered),
       cmocka_unit_test(failed_sync_poisons_log),
