@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +125,11 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
     sk_free(ck.sizes);
     return sk_err_set(err, errno == ENOENT ? SK_ENOTFOUND : SK_EIO, "cannot open %s: %s", path, strerror(errno));
   }
+  /* A live writer holds an exclusive flock: then an incomplete last frame is an append in
+   * flight, not damage. Without a writer it is a truncation or an unrecovered crash. */
+  int live = 0;
+  if (flock(fd, LOCK_SH | LOCK_NB) != 0) live = errno == EWOULDBLOCK;
+  else flock(fd, LOCK_UN);
   size_t cap = VERIFY_CHUNK + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD;
   uint8_t *buf = sk_malloc(cap);
   if (!buf) {
@@ -162,6 +168,7 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
     if (avail == 0) break;
     uint64_t i = f.count;
     if (avail < 12) {
+      if (live) break;
       bad(res, i, "the file ends inside record %" PRIu64 "'s header (%zu stray bytes at offset %" PRIu64
                   "): truncated or a torn write never acknowledged",
           i, avail, off + pos);
@@ -181,6 +188,7 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
       break;
     }
     if (avail < (size_t)rlen + AUDIT_FRAME_OVERHEAD) {
+      if (live) break;
       bad(res, i, "the file ends inside record %" PRIu64 " (truncated, or a torn write never acknowledged)", i);
       break;
     }

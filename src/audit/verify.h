@@ -6,7 +6,9 @@
  * equals the stored leaf hash. It rebuilds the Merkle tree over all leaves and, for every stored
  * checkpoint, checks the log's signature and that the root at that size equals the signed root
  * (this catches an attacker who rewrote records and recomputed their hashes, and a truncated log).
- * Records before `from` are not rehashed; their stored leaf hashes still feed the tree. */
+ * Records before `from` are not rehashed; their stored leaf hashes still feed the tree.
+ * Beside a live writer (it holds the file's flock) an incomplete last frame is an append in
+ * flight and is left out; without a writer it is reported (truncation or unrecovered crash). */
 #ifndef SK_AUDIT_VERIFY_H
 #define SK_AUDIT_VERIFY_H
 

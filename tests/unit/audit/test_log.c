@@ -345,6 +345,33 @@ static void *work(void *arg) {
   return NULL;
 }
 
+static void verify_beside_live_writer(void **state) {
+  (void)state;
+  char dir[64];
+  tu_tmpdir(dir, sizeof dir);
+  audit_log *log;
+  sk_err e;
+  assert_int_equal(audit_open(dir, NULL, &log, &e), SK_OK);
+  enum { T = 4, PER = 150 };
+  pthread_t th[T];
+  worker w[T];
+  for (int i = 0; i < T; i++) {
+    w[i] = (worker){log, i, PER, 0};
+    pthread_create(&th[i], NULL, work, &w[i]);
+  }
+  uint64_t last = 0;
+  for (int k = 0; k < 30; k++) {
+    audit_verify_result r;
+    assert_int_equal(audit_verify(dir, 0, &r, &e), SK_OK);
+    if (!r.ok) fail_msg("verify of a live log failed: %s", r.reason);
+    assert_true(r.records >= last);
+    last = r.records;
+  }
+  for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+  audit_close(log);
+  tu_rm_rf(dir);
+}
+
 static void group_commit_shares_syncs(void **state) {
   (void)state;
   char dir[64];
@@ -452,6 +479,7 @@ int main(void) {
       cmocka_unit_test(witness_cosigns_and_checks_consistency),
       cmocka_unit_test(empty_log_checkpoint_verifies),
       cmocka_unit_test(group_commit_shares_syncs),
+      cmocka_unit_test(verify_beside_live_writer),
       cmocka_unit_test(torn_tail_recovered),
       cmocka_unit_test(failed_sync_poisons_log),
   };
