@@ -134,13 +134,84 @@ static int scan(audit_log *log, uint64_t file_size, uint64_t *good_end, sk_err *
     if ((rc = reserve(log, 1, err))) break;
     log->offsets[log->assigned] = off + pos;
     memcpy(log->leaves[log->assigned].b, p + 12 + len, MERKLE_HASH_BYTES);
-    frontier_push(log, &log->leaves[log->assigned], log->assigned);
     log->assigned++;
     pos += (size_t)len + AUDIT_FRAME_OVERHEAD;
     *good_end = off + pos;
   }
   sk_buf_release(&b);
   return rc;
+}
+
+/* The last group commit before a crash may have left frames whose length is on disk but whose
+ * bytes are not (some file systems expose zeros after a power cut). Only the last flush can be
+ * torn, and a flush writes at most AUDIT_MAX_PENDING_BYTES: rehash the frames in that window. If
+ * the bad frames run to the end of the file, they are the torn tail: cut the log at the first.
+ * A bad frame followed by good ones is tampering, not a crash: refuse (fail closed).
+ * Content damage before the window is left for verify to report. */
+static int check_tail(audit_log *log, uint64_t *good_end, sk_err *err) {
+  uint64_t window = AUDIT_MAX_PENDING_BYTES + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD;
+  uint64_t from = *good_end > window ? *good_end - window : 0;
+  uint64_t lo = 0, hi = log->assigned; /* first frame starting at or after `from` */
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (log->offsets[mid] < from) lo = mid + 1;
+    else hi = mid;
+  }
+  char *b = sk_malloc(AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD);
+  if (!b) return sk_err_set(err, SK_ENOMEM, "out of memory");
+  int rc = SK_OK;
+  uint64_t first_bad = UINT64_MAX;
+  for (uint64_t i = lo; i < log->assigned; i++) {
+    uint64_t end = i + 1 < log->assigned ? log->offsets[i + 1] : *good_end;
+    size_t n = (size_t)(end - log->offsets[i]);
+    if (pread(log->fd, b, n, (off_t)log->offsets[i]) != (ssize_t)n) {
+      rc = sk_err_set(err, SK_EIO, "reading %s/%s: %s", log->dir, AUDIT_FILE_NAME, strerror(errno));
+      break;
+    }
+    merkle_hash h;
+    size_t len = n - AUDIT_FRAME_OVERHEAD;
+    merkle_leaf_hash(b + 12, len, &h);
+    int good = memcmp(h.b, log->leaves[i].b, MERKLE_HASH_BYTES) == 0 && record_has_seq(b + 12, len, i);
+    if (!good && first_bad == UINT64_MAX) first_bad = i;
+    if (good && first_bad != UINT64_MAX) {
+      /* intact records after a bad one: not a torn tail but damage; never cut good records */
+      rc = sk_err_set(err, SK_ECORRUPT,
+                      "record %llu does not match its hash but later records are intact: the log was "
+                      "altered; run 'sekisho audit verify' and preserve %s as evidence",
+                      (unsigned long long)first_bad, log->dir);
+      break;
+    }
+  }
+  if (rc == SK_OK && first_bad != UINT64_MAX) {
+    *good_end = log->offsets[first_bad];
+    log->assigned = first_bad;
+  }
+  sk_free(b);
+  return rc;
+}
+
+/* Copies bytes [from, to) of the log to records.log.torn-<ms> before they are cut off: an
+ * unacknowledged torn write is harmless, but if it was tampering the evidence is kept. */
+static int quarantine(audit_log *log, uint64_t from, uint64_t to, sk_err *err) {
+  char path[PATH_MAX];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  if (snprintf(path, sizeof path, "%s/%s.torn-%lld%03ld", log->dir, AUDIT_FILE_NAME, (long long)ts.tv_sec,
+               ts.tv_nsec / 1000000) >= (int)sizeof path)
+    return sk_err_set(err, SK_ELIMIT, "path too long");
+  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) return sk_err_set(err, SK_EIO, "cannot create %s: %s", path, strerror(errno));
+  char buf[1 << 16];
+  int ok = 1;
+  for (uint64_t at = from; ok && at < to;) {
+    size_t n = to - at < sizeof buf ? (size_t)(to - at) : sizeof buf;
+    ok = pread(log->fd, buf, n, (off_t)at) == (ssize_t)n && write(out, buf, n) == (ssize_t)n;
+    at += n;
+  }
+  ok = ok && fsync(out) == 0;
+  close(out);
+  if (!ok || sync_dir(log->dir) != 0) return sk_err_set(err, SK_EIO, "cannot write %s: %s", path, strerror(errno));
+  return SK_OK;
 }
 
 const char *audit_dir(const audit_log *log) { return log->dir; }
@@ -202,13 +273,16 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
   }
   uint64_t good_end = 0;
   if ((rc = scan(log, (uint64_t)st.st_size, &good_end, err))) goto fail;
+  if ((rc = check_tail(log, &good_end, err))) goto fail;
   if (good_end < (uint64_t)st.st_size) {
     log->stats.recovered_bytes = (uint64_t)st.st_size - good_end;
-    if (!ro && (ftruncate(log->fd, (off_t)good_end) != 0 || fdatasync(log->fd) != 0)) {
-      rc = sk_err_set(err, SK_EIO, "cannot drop the torn tail of %s: %s", path, strerror(errno));
+    if (!ro && ((rc = quarantine(log, good_end, (uint64_t)st.st_size, err)) ||
+                ftruncate(log->fd, (off_t)good_end) != 0 || fdatasync(log->fd) != 0)) {
+      if (!rc) rc = sk_err_set(err, SK_EIO, "cannot drop the torn tail of %s: %s", path, strerror(errno));
       goto fail;
     }
   }
+  for (uint64_t i = 0; i < log->assigned; i++) frontier_push(log, &log->leaves[i], i);
   log->durable = log->assigned;
   log->assigned_end = log->durable_end = good_end;
   log->stats.records = log->durable;
@@ -281,7 +355,7 @@ static void flush_once(audit_log *log, sk_err *err) {
     }
     done += (size_t)w;
   }
-  if (rc == SK_OK && !log->opts.skip_sync) {
+  if (rc == SK_OK) {
     if (log->opts.fail_sync_after > 0 && --log->opts.fail_sync_after == 0) {
       rc = SK_EIO;
       e = EIO;

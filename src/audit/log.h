@@ -44,19 +44,20 @@ typedef struct audit_opts {
   int read_only; /* no lock, no recovery writes, appends refused (for verify/prove/export) */
   /* Fault injection for tests: the Nth sync from now fails (1-based; 0 = never). */
   long fail_sync_after;
-  /* Tests: write frames but skip fdatasync (simulated crash before the sync). Never in production. */
-  int skip_sync;
 } audit_opts;
 
 typedef struct audit_stats {
   uint64_t records;            /* durable records */
   uint64_t syncs;              /* fdatasync calls since open (group commits) */
-  uint64_t recovered_bytes;    /* torn tail bytes dropped by open (an unacknowledged write) */
+  uint64_t recovered_bytes;    /* torn tail bytes cut by open (an unacknowledged write), kept
+                                  in records.log.torn-<ms> in case they were evidence */
 } audit_stats;
 
 /* Opens (creating dir and the file if needed) the log in dir. Takes an exclusive lock on the
- * file unless read_only (SK_EBUSY if another writer holds it). A torn final frame (a crash between
- * write and sync) is truncated away; any other damage fails with SK_ECORRUPT (run verify).
+ * file unless read_only (SK_EBUSY if another writer holds it). A torn tail (a crash between
+ * write and sync: an incomplete frame, or frames of the last flush whose bytes do not match their
+ * hash) is copied to records.log.torn-<ms> and cut off (read_only: just left out); structural
+ * damage before it fails with SK_ECORRUPT (run verify).
  * opts may be NULL. On success *out is owned by the caller: free with audit_close. */
 int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err *err);
 
