@@ -41,7 +41,7 @@ int record_prepare(const char *dir, const char *json, char **body, size_t *body_
 size_t record_compose(char *out, size_t out_size, uint64_t seq, int64_t time_ms, const char *body,
                       size_t body_len);
 /* Upper bound of record_compose's extra bytes over body_len. */
-#define RECORD_ENVELOPE_MAX 64
+#define RECORD_ENVELOPE_MAX 96
 
 /* Checks that stored bytes begin with {"seq":<seq>, — cheap, used by verify. */
 int record_has_seq(const char *rec, size_t len, uint64_t seq);

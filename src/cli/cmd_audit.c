@@ -75,11 +75,20 @@ static int do_append(const sk_cli *cli) {
   char *lines[APPEND_BATCH];
   size_t n = 0, lineno = 0, batch_first_line = 1;
   uint64_t total = 0, first_seq = 0, any = 0;
-  char *line = NULL;
-  size_t cap = 0;
-  int rc = SK_EXIT_OK;
-  for (;;) {
-    ssize_t got = getline(&line, &cap, stdin);
+  /* bounded line buffer: a hostile stdin without newlines cannot make us allocate without end */
+  size_t cap = AUDIT_RECORD_INPUT_MAX + 3;
+  char *line = sk_malloc(cap);
+  int rc = line ? SK_EXIT_OK : sk_cli_fail("audit append", "out of memory");
+  while (rc == SK_EXIT_OK) {
+    ssize_t got = -1;
+    if (fgets(line, (int)cap, stdin)) {
+      got = (ssize_t)strlen(line);
+      if (got > 0 && line[got - 1] != '\n' && !feof(stdin)) {
+        rc = sk_cli_fail("audit append", "line %zu: record longer than %u bytes", lineno + 1,
+                         AUDIT_RECORD_INPUT_MAX);
+        break;
+      }
+    }
     if (got >= 0) {
       lineno++;
       while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = '\0';
@@ -113,7 +122,7 @@ static int do_append(const sk_cli *cli) {
     if (got < 0) break;
   }
   for (size_t i = 0; i < n; i++) sk_free(lines[i]);
-  free(line);
+  sk_free(line);
   uint64_t size = audit_size(log);
   audit_close(log);
   if (rc) return rc;
