@@ -17,6 +17,7 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"audit", cmd_audit, "tamper-evident audit log: append, verify, prove, checkpoint, export, report"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
