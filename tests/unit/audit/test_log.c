@@ -71,7 +71,7 @@ static void append_read_prove(void **state) {
   merkle_hash leaves[N_RECORDS], root, r2;
   for (uint64_t i = 0; i < N_RECORDS; i++) {
     char *js;
-    size_t len;
+    size_t len = 0;
     assert_int_equal(audit_read(log, i, &js, &len, &e), SK_OK);
     char want[32];
     snprintf(want, sizeof want, "{\"seq\":%" PRIu64 ",", i);
@@ -119,7 +119,7 @@ static void tamper_every_byte(void **state) {
   char dir[64], path[128];
   make_log(dir, sizeof dir, N_RECORDS);
   snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
-  size_t len;
+  size_t len = 0;
   unsigned char *b = tu_slurp(path, &len);
   size_t offs[N_RECORDS + 2];
   assert_int_equal(frame_offsets(b, len, offs, N_RECORDS + 1), N_RECORDS);
@@ -149,7 +149,7 @@ static void tamper_structure(void **state) {
   char dir[64], path[128];
   make_log(dir, sizeof dir, N_RECORDS);
   snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
-  size_t len;
+  size_t len = 0;
   unsigned char *b = tu_slurp(path, &len);
   unsigned char *t = malloc(len * 2);
   size_t offs[N_RECORDS + 2];
@@ -220,7 +220,7 @@ static void checkpoints_catch_rewrites_and_truncation(void **state) {
   audit_close(log);
 
   snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
-  size_t len;
+  size_t len = 0;
   unsigned char *b = tu_slurp(path, &len);
   size_t offs[N_RECORDS + 2];
   frame_offsets(b, len, offs, N_RECORDS + 1);
@@ -250,7 +250,7 @@ static void checkpoints_catch_rewrites_and_truncation(void **state) {
   tu_spit(path, b, len);
   char cp[PATH_MAX];
   snprintf(cp, sizeof cp, "%s/checkpoints/%020d.ckpt", dir, N_RECORDS);
-  size_t cl;
+  size_t cl = 0;
   unsigned char *ct = tu_slurp(cp, &cl);
   unsigned char orig = ct[cl - 5];
   ct[cl - 5] = orig == 'A' ? 'B' : 'A';
@@ -407,10 +407,10 @@ static void torn_tail_recovered(void **state) {
   char dir[64], path[128];
   make_log(dir, sizeof dir, 4);
   snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
-  size_t len;
+  size_t len = 0;
   unsigned char *b = tu_slurp(path, &len);
-  size_t offs[8];
-  frame_offsets(b, len, offs, 6);
+  size_t offs[8] = {0};
+  assert_true(frame_offsets(b, len, offs, 6) >= 4);
   for (size_t cut = offs[3] + 1; cut < len; cut++) {
     tu_spit(path, b, cut);
     audit_log *log;
