@@ -17,6 +17,8 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
+    {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
     {"version", cmd_version, "print the version and build features"},
 };
 
