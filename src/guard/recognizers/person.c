@@ -28,7 +28,13 @@
 #define PERSON_MECAB_WINDOW 90
 
 static const char *const k_honorific[] = {"様", "さん", "氏", "殿", "先生", "君", "くん", "ちゃん",
-                                          "宛", "さま", "-san", " san", NULL};
+                                          "宛", "さま", "-san", " san", "司法書士", "弁護士", "税理士", "行政書士",
+                                          "部長", "課長", "係長", "社長", "医師", "教授", "会長", NULL};
+/* Relations before a bare given name: 妻の由香. */
+static const char *const k_relation[] = {"妻", "夫", "長男", "長女", "次男", "次女", "息子", "娘", "父", "母",
+                                         "子", "兄", "姉", "弟", "妹", NULL};
+/* Labels that announce a reading or a name in any script. */
+static const char *const k_name_label[] = {"フリガナ", "ふりがな", "カナ", "氏名", "名前", "name", "名義", NULL};
 static const char *const k_label[] = {
     "氏名", "名前", "お名前", "顧客名", "会員氏名", "担当者", "担当", "申請者", "請求者", "被保険者",
     "契約者", "名義", "お客様", "顧客", "記録", "受付", "運転者", "代表取締役", "代表者", "取締役",
@@ -36,11 +42,12 @@ static const char *const k_label[] = {
     "利用者", "世帯主", "世帯員", "配偶者", "対象児童", "被相続人", "相続人", "相談者", "依頼者",
     "弁護士", "司法書士", "税理士", "医師", "確認者", "作成者", "承認者", "入力者", "対応者",
     "連絡者", "保証人", "申出人", "申立人", "代理人", "参加者", "出席者", "総務部", "経理部",
-    "営業部", "人事部", "op:", "from:", "to:", "cc:", "name:", "attendees:", "客:",
-    "妻", "夫", "長男", "長女", "次男", "次女", "息子", "娘", "父", "母", "子", NULL};
+    "営業部", "人事部", "op:", "from:", "to:", "cc:", "name:", "attendees:", "客:", "対象者",
+    "後任は", "前任は", "名義は", "cardholder", NULL};
 static const char *const k_after_strong[] = {"と申します", "と申し", "でござい", "が承", "が担当", "が訪問",
-                                             "が対応", "が来店", "が伺", "より", "から着信",
-                                             "(", NULL};
+                                             "が対応", "が来店", "が伺", "より電話", "から着信",
+                                             "から電話", "が取り", "から0", "が確認", "が説明",
+                                             "が同行", "が受付", NULL};
 static const char *const k_after_weak[] = {"です", "から", "が", "は", "に", "の", "、", NULL};
 
 static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
@@ -54,10 +61,17 @@ static bool any_at(const char *s, size_t len, size_t i, const char *const *ws) {
   return false;
 }
 
+static bool honorific_at(const char *s, size_t len, size_t i) {
+  if (starts_with(s, len, i, "氏名")) return false;
+  return any_at(s, len, i, k_honorific);
+}
+
 static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
 
 /* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
-static bool label_before(const pii_doc *d, size_t st) {
+static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels);
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, k_label); }
+static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels) {
   const char *s = d->n.s;
   size_t p = st;
   while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
@@ -66,7 +80,7 @@ static bool label_before(const pii_doc *d, size_t st) {
   if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
     return false;
   }
-  for (const char *const *k = k_label; *k; k++) {
+  for (const char *const *k = labels; *k; k++) {
     size_t l = strlen(*k);
     if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW) {
       bool eq = true;
@@ -170,7 +184,7 @@ static bool kanji_boundary_after(const pii_doc *d, size_t en) {
   uint32_t cp;
   ch_at(d->n.s, d->n.len, en, &cp);
   if (!is_kanjiish(cp) && !(cp >= 0x30A1 && cp <= 0x30FA)) return true;
-  return any_at(d->n.s, d->n.len, en, k_honorific);
+  return honorific_at(d->n.s, d->n.len, en);
 }
 
 static void person_kanji(pii_doc *d) {
@@ -192,6 +206,11 @@ static void person_kanji(pii_doc *d) {
         continue;
       }
     }
+    if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
+        !label_before(d, i)) {
+      i += k;
+      continue;
+    }
     unsigned fs = 0, fg = 0;
     size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
     size_t best_end = 0;
@@ -201,32 +220,60 @@ static void person_kanji(pii_doc *d) {
       size_t gs = se;
       if (gs < len && s[gs] == ' ') gs++;
       size_t ge = part_at(d, gs, LEX_GIVEN | LEX_KANJI, &fg);
+      bool unknown_given = false;
+      if (!(ge > gs && kanji_boundary_after(d, ge))) {
+        /* modern given names (陽斗, 悠真, 紬) are often missing from IPADIC: take 1..3 kanji up to
+         * a word boundary, and let context or MeCab decide */
+        size_t q = gs;
+        int nk = 0;
+        uint32_t c2;
+        while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2)) &&
+               !honorific_at(s, len, q)) {
+          q += ch_at(s, len, q, &c2);
+          nk++;
+        }
+        if (nk > 0 && kanji_boundary_after(d, q)) {
+          ge = q;
+          unknown_given = true;
+        } else {
+          ge = gs;
+        }
+      }
       if (ge > gs && kanji_boundary_after(d, ge)) {
         best_end = ge;
-        bool lab = label_before(d, i), hon = any_at(s, len, ge, k_honorific),
+        bool lab = label_before(d, i), hon = honorific_at(s, len, ge),
              aft = any_at(s, len, ge, k_after_strong) || any_at(s, len, ge, k_after_weak) ||
                    ge == len || s[ge] == '\n' || s[ge] == ' ' || s[ge] == ')' || s[ge] == ',';
-        if (lab || hon) score = 0.9f;
-        else if (aft) score = 0.85f, need_mecab = se - i <= 3; /* one-kanji surnames are risky */
+        if (lab || hon) score = 0.9f, need_mecab = unknown_given && gs == se && !hon;
+        else if (aft) score = 0.85f, need_mecab = se - i <= 3 || unknown_given;
         else score = 0.8f, need_mecab = true;
       } else if (kanji_boundary_after(d, se)) {
         best_end = se;
-        bool hon = any_at(s, len, se, k_honorific);
+        bool hon = honorific_at(s, len, se);
         bool lab = label_before(d, i);
         bool strong = any_at(s, len, se, k_after_strong);
         bool spk = speaker_label(d, i, se);
-        if (hon || spk) score = 0.85f;
-        else if (lab || strong) score = 0.8f, need_mecab = !lab;
+        bool colon = lab && i > 0 && s[i - 1] == ':';
+        if (hon || spk || strong) score = 0.85f;
+        else if (lab) score = 0.8f, need_mecab = !colon;
         else if (any_at(s, len, se, k_after_weak)) score = 0.6f, need_mecab = true;
       }
     }
-    if (best_end == 0) { /* given name alone: 花子さん, 妻の由香 */
+    if (best_end && score > 0 &&
+        (!need_mecab || !d->sc->mecab_model || mecab_is_name(d, i, best_end))) {
+      pii_emit(d, PII_PERSON, i, best_end, score);
+      i = best_end;
+      continue;
+    }
+    best_end = 0;
+    score = 0;
+    need_mecab = false;
+    { /* given name alone: 花子さん, 妻の由香 */
       size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
       if (ge > i && kanji_boundary_after(d, ge) &&
-          (any_at(s, len, ge, k_honorific) || label_before(d, i))) {
+          (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
         best_end = ge;
         score = 0.75f;
-        need_mecab = !any_at(s, len, ge, k_honorific);
       }
     }
     if (best_end && score > 0) {
@@ -286,21 +333,30 @@ static void person_kana(pii_doc *d) {
     /* glued to kanji on either side: part of a word (株式会社ヤマシタ工務店) */
     uint32_t nc = 0;
     if (en < len) ch_at(s, len, en, &nc);
-    bool in_paren = i > 0 && s[ch_prev(s, i)] == '(' ;
-    bool lab = label_before(d, i) || ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", "name", NULL}) >= 0;
+    bool in_paren = i > 0 && (s[ch_prev(s, i)] == '(' || s[ch_prev(s, i)] == '[');
+    bool lab = label_before_in(d, i, k_name_label) ||
+               ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0;
     float score = 0;
-    if (in_paren || lab) score = 0.85f;
+    if ((in_paren && nw >= 2 && i >= 2 && d->n.s[i - 2] != ' ') || lab) score = kata ? 0.85f : 0;
+    unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
     if (nw >= 2) {
-      unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
       unsigned f1 = lex_lookup(d->sc->lex, s + ws[1], we[1] - ws[1]);
-      if ((f0 & LEX_SURNAME) && (f1 & LEX_GIVEN) && s[we[0]] == ' ') score = score > 0 ? score : 0.85f;
-    } else if (!score) {
-      unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
-      if ((f0 & (LEX_SURNAME | LEX_GIVEN)) && kata && any_at(s, len, en, k_honorific)) score = 0.8f;
+      if ((f0 & LEX_SURNAME) && (f1 & LEX_GIVEN)) score = 0.85f;
+      else if (hira && (in_paren || lab) && ((f0 & LEX_SURNAME) || (f1 & LEX_GIVEN))) score = 0.85f;
+    } else {
+      /* unspaced "ミヤザキサチコ": any split into surname + given */
+      for (size_t q = ws[0] + 3; q + 3 <= we[0] && score == 0; q += 3) {
+        unsigned a1 = lex_lookup(d->sc->lex, s + ws[0], q - ws[0]);
+        unsigned a2 = lex_lookup(d->sc->lex, s + q, we[0] - q);
+        if ((a1 & LEX_SURNAME) && (a2 & LEX_GIVEN) && q - ws[0] >= 6 && we[0] - q >= 6 &&
+            (lab || in_paren || label_before(d, i)))
+          score = 0.8f;
+      }
+      if ((f0 & (LEX_SURNAME | LEX_GIVEN)) && kata && honorific_at(s, len, en)) score = 0.8f;
+      if (hira && (f0 & (LEX_SURNAME | LEX_GIVEN)) && (in_paren || lab) && score == 0) score = 0.8f;
     }
-    if (hira && nw < 2 && !in_paren && score > 0 && !lab) score = 0;
     if (!in_paren && i > 0 && cp_kanji(pc) && !lab) score = 0;
-    if (en < len && cp_kanji(nc) && !any_at(s, len, en, k_honorific)) score = 0;
+    if (en < len && cp_kanji(nc) && !honorific_at(s, len, en)) score = 0;
     if (score > 0 && en - i <= 60) {
       pii_emit(d, PII_PERSON, i, en, score);
       i = en;
@@ -314,7 +370,7 @@ static const char *const k_title[] = {"mr. ", "ms. ", "mrs. ", "dr. ", "miss ", 
                                       NULL};
 static const char *const k_rlabel[] = {"name:", "name :", "氏名:", "identity of ", "dear ", "hi ", "hello ",
                                        "director: ", "attendees: ", "contact: ", "applicant: ",
-                                       "customer: ", "from: ", "by ", "thanks, ", "regards, ", "氏名：",
+                                       "customer: ", "from: ", "thanks, ", "cardholder ", "regards, ", "氏名：",
                                        "名前:", NULL};
 
 static bool cap_word(const char *s, size_t len, size_t i, size_t *end) {
@@ -332,11 +388,20 @@ static bool cap_word(const char *s, size_t len, size_t i, size_t *end) {
   return true;
 }
 
+/* "Sumitomo Mitsui Banking Corporation": two surnames that name a company. */
+static bool company_after(const char *s, size_t len, size_t e) {
+  static const char *const w[] = {" Bank", " Banking", " Corporation", " Co.", " Ltd", " Inc", " Group",
+                                  " Holdings", " Trust", " Securities", " Insurance", " Life", NULL};
+  for (const char *const *p = w; *p; p++)
+    if (starts_with(s, len, e, *p)) return true;
+  return false;
+}
+
 static void person_romaji(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
-    if (!ch_upper(s[i]) || (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '@' || s[i - 1] == '.' ||
+    if (!ch_upper(s[i]) || (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '.' ||
                                        s[i - 1] == '-' || s[i - 1] == '_')))
       continue;
     size_t ws[3], we[3];
@@ -350,6 +415,16 @@ static void person_romaji(pii_doc *d) {
       else break;
     }
     if (nw == 0) continue;
+    static const char *const k_rom_stop[] = {"Cardholder", "Customer", "Applicant", "Dear", "Hi", "Hello",
+                                             "Name", "Attendees", "Director", "Representative", "Thanks",
+                                             "Regards", "Contact", "Client", "Team", "Account", NULL};
+    bool stop = false;
+    for (const char *const *w = k_rom_stop; *w && !stop; w++)
+      stop = strlen(*w) == we[0] - ws[0] && !memcmp(s + ws[0], *w, we[0] - ws[0]);
+    if (stop) {
+      i = we[0];
+      continue;
+    }
     size_t en = we[nw - 1];
     if (en < len && (s[en] == '@' || ch_digit(s[en]) || (s[en] == '.' && en + 1 < len && ch_alpha(s[en + 1])))) {
       i = en;
@@ -383,8 +458,12 @@ static void person_romaji(pii_doc *d) {
         lab = eq;
       }
     }
-    lab = lab || label_before(d, i);
-    bool hon = any_at(s, len, en, k_honorific);
+    bool glab = label_before(d, i);
+    bool hon = honorific_at(s, len, en);
+    if (i > 0 && s[i - 1] == '@' && !hon) {
+      i = en;
+      continue;
+    }
     int nlex = 0, nsur = 0;
     for (int w = 0; w < nw; w++) {
       unsigned f = lex_lookup(d->sc->lex, s + ws[w], we[w] - ws[w]);
@@ -394,7 +473,8 @@ static void person_romaji(pii_doc *d) {
     float score = 0;
     int use = nw;
     if (title || hon || lab) score = 0.9f;
-    else if (nw >= 2 && nlex >= 2 && nsur >= 1) {
+    else if (glab && nlex >= 1) score = 0.85f;
+    else if (nw >= 2 && nlex >= 2 && nsur >= 1 && !company_after(s, len, we[1])) {
       score = 0.85f;
       use = 2;
     } else if (nw == 1 && nsur == 1 && speaker_label(d, i, en)) score = 0.8f;
