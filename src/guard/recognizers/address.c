@@ -79,6 +79,10 @@ static size_t scan_body(const char *s, size_t len, size_t b, size_t limit) {
       p = q;
       continue;
     }
+    if (sw(s, len, p, "上る") || sw(s, len, p, "下る") || sw(s, len, p, "入る")) {
+      p += 6;
+      continue;
+    }
     if (cp_kanji(cp) || (cp_katakana(cp) && cp != 0x30FB) || cp == 0x30F6) {
       p += k;
       continue;
@@ -89,14 +93,19 @@ static size_t scan_body(const char *s, size_t len, size_t b, size_t limit) {
     }
     if (sw(s, len, p, "の") || sw(s, len, p, "ノ")) {
       uint32_t c2;
-      if (p + 3 < len && (ch_at(s, len, p + 3, &c2), cp_kanji(c2) || ch_digit(s[p + 3]))) {
+      if (p + 3 < len && (ch_digit(s[p + 3]) || (!last_block && (ch_at(s, len, p + 3, &c2), cp_kanji(c2))))) {
         p += 3;
         continue;
       }
     }
-    if (sw(s, len, p, "上る") || sw(s, len, p, "下る") || sw(s, len, p, "入る")) {
-      p += 6;
-      continue;
+    if (cp_hiragana(cp) && !last_block) { /* 光が丘, おもろまち1-11-5 */
+      size_t q = p;
+      uint32_t c2;
+      while (q < len && q - p < 15 && (ch_at(s, len, q, &c2), cp_hiragana(c2))) q += 3;
+      if (q < len && (ch_digit(s[q]) || (ch_at(s, len, q, &c2), cp_kanji(c2)))) {
+        p = q;
+        continue;
+      }
     }
     if (cp_hiragana(cp) && !last_block) { /* さいたま市, つくば市 */
       size_t q = p;

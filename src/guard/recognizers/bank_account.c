@@ -4,7 +4,8 @@
  * 当座, 預金, Account No) that is nearer than a postal keyword. */
 #include "guard/internal.h"
 
-static const char *const k_kw[] = {"口座", "普通", "当座", "預金", "貯蓄", "account", "a/c", NULL};
+static const char *const k_kw[] = {"口座", "普通", "当座", "預金", "貯蓄", "account", "a/c", "ordinary",
+                                   "savings", "checking", NULL};
 static const char *const k_postal[] = {"〒", "郵便", "postal", "zip", NULL};
 /* "京都銀行 三軒茶屋支店 普通 5307701": the account type sits right before the number. */
 #define ACCT_WINDOW_BYTES 40

@@ -184,6 +184,10 @@ static bool is_birth(pii_doc *d, size_t st, size_t en) {
   size_t q0 = q;
   while (q < len && ch_digit(s[q]) && q - q0 < 3) q++;
   if (q > q0 && q + 3 <= len && !memcmp(s + q, "歳", 3)) return true;
+  /* a deadline or an approximate date is never a birth date: "2024/11/30頃", "…までに" */
+  static const char *const k_not_after[] = {"まで", "頃", "以降", "以内", "以前", "付", "から", "に", NULL};
+  for (const char *const *w = k_not_after; *w; w++)
+    if (k + strlen(*w) <= len && !memcmp(s + k, *w, strlen(*w))) return false;
   long b = ctx_left(d, st, DOB_WINDOW_BYTES, k_birth);
   if (b < 0) return false;
   long o = ctx_left(d, st, DOB_WINDOW_BYTES, k_other);

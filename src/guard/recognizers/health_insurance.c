@@ -28,6 +28,9 @@ float rec_health_insurance(pii_doc *d, const num_run *r, int a, int b, const cha
     return 0;
   }
   if (p >= 9 && !memcmp(s + p - 9, "枝番号", 9)) return 0;
-  if (ctx_left(d, r->g[a].start, HI_WINDOW_BYTES, k_kw) < 0) return 0;
+  /* 記号 … 番号 on one line is the layout of the card itself */
+  static const char *const k_symbol[] = {"記号", NULL};
+  if (ctx_left(d, r->g[a].start, HI_WINDOW_BYTES, k_kw) < 0 && ctx_left(d, p, 40, k_symbol) < 0)
+    return 0;
   return 0.93f;
 }

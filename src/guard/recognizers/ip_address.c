@@ -11,7 +11,8 @@
 float rec_ip_v4(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd) {
   (void)dg;
   (void)nd;
-  if (b - a != 3 || a != 0 || b != r->n - 1 || !num_seps_all(r, a, b, '.')) return 0;
+  if (b - a != 3 || !num_seps_all(r, a, b, '.')) return 0;
+  if ((a > 0 && r->sep[a - 1] != ' ') || (b < r->n - 1 && r->sep[b] != ' ')) return 0;
   for (int g = a; g <= b; g++) {
     size_t l = num_glen(r, g);
     if (l < 1 || l > 3) return 0;
@@ -23,7 +24,7 @@ float rec_ip_v4(pii_doc *d, const num_run *r, int a, int b, const char *dg, size
   }
   const char *s = d->n.s;
   size_t st = r->g[a].start, en = r->g[b].end;
-  if (st > 0 && (ch_alnum(s[st - 1]) || s[st - 1] == '.')) return 0;
+  if (a == 0 && st > 0 && (ch_alnum(s[st - 1]) || s[st - 1] == '.')) return 0;
   if (en < d->n.len && (ch_alnum(s[en]) || (s[en] == '.' && en + 1 < d->n.len && ch_digit(s[en + 1]))))
     return 0;
   return 0.95f;

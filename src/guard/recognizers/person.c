@@ -48,7 +48,10 @@ static const char *const k_after_strong[] = {"と申します", "と申し", "�
                                              "が対応", "が来店", "が伺", "より電話", "から着信",
                                              "から電話", "が取り", "から0", "が確認", "が説明",
                                              "が同行", "が受付", NULL};
-static const char *const k_after_weak[] = {"です", "から", "が", "は", "に", "の", "、", NULL};
+static const char *const k_after_weak[] = {"です", "から", "が", "は", "に", "の", "、", "(", NULL};
+/* Hiragana that may follow a bare surname: particles and honorifics, not the rest of a word (向け). */
+static const char *const k_particle[] = {"が", "は", "の", "に", "を", "と", "も", "へ", "で", "さん", "さま",
+                                         "くん", "ちゃん", "より", "から", "まで", "や", NULL};
 
 static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
@@ -150,6 +153,10 @@ static bool mecab_is_name(pii_doc *d, size_t st, size_t en) {
       name_ok = !strncmp(n->feature, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
     }
     if (ne == en) end_ok = true;
+    if (ns > st && ns < en && n->stat != MECAB_UNK_NODE &&
+        (strstr(n->feature, "サ変接続") || !strncmp(n->feature, "動詞", 6) ||
+         !strncmp(n->feature, "助詞", 6) || !strncmp(n->feature, "助動詞", 9)))
+      name_ok = false;
     if (ns >= en) break;
   }
   return start_ok && end_ok && name_ok;
@@ -220,6 +227,7 @@ static void person_kanji(pii_doc *d) {
       size_t gs = se;
       if (gs < len && s[gs] == ' ') gs++;
       size_t ge = part_at(d, gs, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge == gs) ge = part_at(d, gs, LEX_GIVEN | LEX_KANA, &fg);
       bool unknown_given = false;
       if (!(ge > gs && kanji_boundary_after(d, ge))) {
         /* modern given names (陽斗, 悠真, 紬) are often missing from IPADIC: take 1..3 kanji up to
@@ -253,9 +261,13 @@ static void person_kanji(pii_doc *d) {
         bool lab = label_before(d, i);
         bool strong = any_at(s, len, se, k_after_strong);
         bool spk = speaker_label(d, i, se);
-        bool colon = lab && i > 0 && s[i - 1] == ':';
-        if (hon || spk || strong) score = 0.85f;
-        else if (lab) score = 0.8f, need_mecab = !colon;
+        uint32_t nx = 0;
+        if (se < len) ch_at(s, len, se, &nx);
+        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, k_particle);
+        bool after_number = i > 0 && (ch_digit(s[i - 1]) || s[i - 1] == ',');
+        if (word_goes_on || after_number) score = 0;
+        else if (hon || spk || strong) score = 0.85f;
+        else if (lab) score = 0.8f;
         else if (any_at(s, len, se, k_after_weak)) score = 0.6f, need_mecab = true;
       }
     }
@@ -270,6 +282,13 @@ static void person_kanji(pii_doc *d) {
     need_mecab = false;
     { /* given name alone: 花子さん, 妻の由香 */
       size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge == i && label_before_in(d, i, k_relation)) {
+        size_t q = i;
+        int nk = 0;
+        uint32_t c2;
+        while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2))) q += ch_at(s, len, q, &c2), nk++;
+        if (nk > 0 && q < len && any_at(s, len, q, k_particle)) ge = q;
+      }
       if (ge > i && kanji_boundary_after(d, ge) &&
           (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
         best_end = ge;
