@@ -149,7 +149,7 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
     goto done;
   }
   /* greedy: best score first, never overlapping */
-  qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
+  if (d.cands.count) qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
   pii_findings keep;
   pii_findings_init(&keep);
   unsigned char *taken = sk_calloc(d.n.len + 1, 1);
@@ -171,7 +171,7 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   }
   sk_free(taken);
   if (!rc) {
-    qsort(keep.items, keep.count, sizeof *keep.items, by_start);
+    if (keep.count) qsort(keep.items, keep.count, sizeof *keep.items, by_start);
     for (size_t i = 0; i < keep.count && !rc; i++) {
       pii_finding f = keep.items[i];
       pii_norm_span(&d.n, f.start, f.end, &f.start, &f.end);
