@@ -85,8 +85,9 @@ static int save_vault(const pii_vault *v, const char *path) {
   json_t *o = json_object();
   for (size_t i = 0; i < pii_vault_count(v); i++) {
     const char *t, *val;
-    pii_vault_entry(v, i, &t, &val);
-    json_object_set_new(o, t, json_string(val));
+    size_t vl;
+    pii_vault_entry(v, i, &t, &val, &vl);
+    json_object_set_new(o, t, json_stringn_nocheck(val, vl));
   }
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;

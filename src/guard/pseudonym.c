@@ -10,7 +10,8 @@
 
 typedef struct vent {
   char *token;
-  char *value;
+  char *value; /* may hold NUL bytes: value_len is authoritative */
+  size_t value_len;
 } vent;
 
 struct pii_vault {
@@ -34,7 +35,7 @@ int pii_vault_new(pii_vault **out) {
 void pii_vault_free(pii_vault *v) {
   if (!v) return;
   for (size_t i = 0; i < v->count; i++) {
-    sodium_memzero(v->e[i].value, strlen(v->e[i].value));
+    sodium_memzero(v->e[i].value, v->e[i].value_len);
     sk_free(v->e[i].token);
     sk_free(v->e[i].value);
   }
@@ -45,9 +46,10 @@ void pii_vault_free(pii_vault *v) {
 
 size_t pii_vault_count(const pii_vault *v) { return v ? v->count : 0; }
 
-void pii_vault_entry(const pii_vault *v, size_t i, const char **token, const char **value) {
+void pii_vault_entry(const pii_vault *v, size_t i, const char **token, const char **value, size_t *value_len) {
   *token = v->e[i].token;
   *value = v->e[i].value;
+  *value_len = v->e[i].value_len;
 }
 
 static size_t *slot_for(const pii_vault *v, const char *tok, size_t n) {
@@ -61,10 +63,12 @@ static size_t *slot_for(const pii_vault *v, const char *tok, size_t n) {
   return &v->idx[j];
 }
 
-const char *pii_vault_get(const pii_vault *v, const char *token, size_t token_len) {
+const char *pii_vault_get(const pii_vault *v, const char *token, size_t token_len, size_t *value_len) {
   if (!v) return NULL;
   size_t *sl = slot_for(v, token, token_len);
-  return sl && *sl ? v->e[*sl - 1].value : NULL;
+  if (!sl || !*sl) return NULL;
+  if (value_len) *value_len = v->e[*sl - 1].value_len;
+  return v->e[*sl - 1].value;
 }
 
 static int rehash(pii_vault *v) {
@@ -83,8 +87,9 @@ static int rehash(pii_vault *v) {
 
 int pii_vault_put(pii_vault *v, const char *token, const char *value, size_t value_len) {
   size_t tl = strlen(token);
-  const char *have = pii_vault_get(v, token, tl);
-  if (have) return strlen(have) == value_len && !memcmp(have, value, value_len) ? 0 : SK_EEXIST;
+  size_t hl = 0;
+  const char *have = pii_vault_get(v, token, tl, &hl);
+  if (have) return hl == value_len && !memcmp(have, value, value_len) ? 0 : SK_EEXIST;
   if (v->count >= PII_VAULT_MAX_ENTRIES) return SK_ELIMIT;
   if ((v->count + 1) * 2 > v->icap && rehash(v)) return SK_ENOMEM;
   if (v->count == v->cap) {
@@ -94,7 +99,11 @@ int pii_vault_put(pii_vault *v, const char *token, const char *value, size_t val
     v->e = ne;
     v->cap = nc;
   }
-  vent e = {sk_strdup(token), sk_strndup(value, value_len)};
+  vent e = {sk_strdup(token), sk_malloc(value_len + 1), value_len};
+  if (e.value) {
+    memcpy(e.value, value, value_len);
+    e.value[value_len] = '\0';
+  }
   if (!e.token || !e.value) {
     sk_free(e.token);
     sk_free(e.value);
@@ -196,9 +205,10 @@ static int reid_run(pii_reid *r, const char *s, size_t n, bool final, sk_buf *ou
     while (j < n && j - i < PII_TOKEN_MAX_BYTES && tok_ch(s[j])) j++;
     if (j >= n && !final && j - i < PII_TOKEN_MAX_BYTES) break; /* may still become a token */
     if (j < n && s[j] == '>') {
-      const char *val = pii_vault_get(r->vault, s + i, j + 1 - i);
+      size_t vl = 0;
+      const char *val = pii_vault_get(r->vault, s + i, j + 1 - i, &vl);
       if (val) {
-        if ((rc = sk_buf_append(out, s + plain, i - plain)) || (rc = sk_buf_append_str(out, val)))
+        if ((rc = sk_buf_append(out, s + plain, i - plain)) || (rc = sk_buf_append(out, val, vl)))
           return rc;
         i = plain = j + 1;
         continue;

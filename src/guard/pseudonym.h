@@ -43,10 +43,11 @@ typedef struct pii_vault pii_vault;
 int pii_vault_new(pii_vault **out);
 void pii_vault_free(pii_vault *v);
 size_t pii_vault_count(const pii_vault *v);
-/* Original value for token (NUL-terminated, owned by the vault) or NULL. */
-const char *pii_vault_get(const pii_vault *v, const char *token, size_t token_len);
+/* Original value for token (owned by the vault; *value_len bytes, may contain NULs, followed by
+ * a NUL) or NULL. value_len may be NULL. */
+const char *pii_vault_get(const pii_vault *v, const char *token, size_t token_len, size_t *value_len);
 /* Iteration for persistence: i in [0,count). */
-void pii_vault_entry(const pii_vault *v, size_t i, const char **token, const char **value);
+void pii_vault_entry(const pii_vault *v, size_t i, const char **token, const char **value, size_t *value_len);
 /* Adds token -> value (copies both). SK_EEXIST when the token maps to another value. */
 int pii_vault_put(pii_vault *v, const char *token, const char *value, size_t value_len);
 

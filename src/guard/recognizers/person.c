@@ -59,8 +59,9 @@ static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
 }
 
 static bool any_at(const char *s, size_t len, size_t i, const char *const *ws) {
+  if (i >= len) return false;
   for (const char *const *w = ws; *w; w++)
-    if (starts_with(s, len, i, *w)) return true;
+    if ((*w)[0] == s[i] && starts_with(s, len, i, *w)) return true;
   return false;
 }
 
@@ -204,14 +205,12 @@ static void person_kanji(pii_doc *d) {
       i += k;
       continue;
     }
-    /* boundary before: not inside a kanji word */
+    /* boundary before: not inside a kanji word (unless a label ends right there) */
+    bool glued = false;
     if (i > 0) {
       uint32_t pc;
       ch_at(s, len, ch_prev(s, i), &pc);
-      if (is_kanjiish(pc) && !label_before(d, i)) {
-        i += k;
-        continue;
-      }
+      glued = is_kanjiish(pc);
     }
     if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
         !label_before(d, i)) {
@@ -220,6 +219,13 @@ static void person_kanji(pii_doc *d) {
     }
     unsigned fs = 0, fg = 0;
     size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
+    if (glued) {
+      size_t ge0 = se > i ? se : part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge0 == i || !label_before(d, i)) {
+        i += k;
+        continue;
+      }
+    }
     size_t best_end = 0;
     float score = 0;
     bool need_mecab = false;
@@ -268,7 +274,6 @@ static void person_kanji(pii_doc *d) {
         if (word_goes_on || after_number) score = 0;
         else if (hon || spk || strong) score = 0.85f;
         else if (lab) score = 0.8f;
-        else if (any_at(s, len, se, k_after_weak)) score = 0.6f, need_mecab = true;
       }
     }
     if (best_end && score > 0 &&
@@ -353,8 +358,11 @@ static void person_kana(pii_doc *d) {
     uint32_t nc = 0;
     if (en < len) ch_at(s, len, en, &nc);
     bool in_paren = i > 0 && (s[ch_prev(s, i)] == '(' || s[ch_prev(s, i)] == '[');
-    bool lab = label_before_in(d, i, k_name_label) ||
-               ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0;
+    /* labels end in ':', a space, a bracket or は: only then look for one */
+    char pb = i > 0 ? s[i - 1] : '\n';
+    bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
+    bool lab = may_label && (label_before_in(d, i, k_name_label) ||
+                             ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
     float score = 0;
     if ((in_paren && nw >= 2 && i >= 2 && d->n.s[i - 2] != ' ') || lab) score = kata ? 0.85f : 0;
     unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
