@@ -225,14 +225,14 @@ int lex_load(const char *sys_dic_path, pii_lexicon **out, sk_err *err) {
   }
   const size_t pl = sizeof k_person_prefix - 1;
   const char *p = dic, *end = dic + n;
-  while ((p = memmem(p, (size_t)(end - p), k_person_prefix, pl)) != NULL) {
-    if (p > dic && p[-1] != '\0') {
-      p += pl;
+  /* a plain loop, not memmem: sanitizer interceptors re-check the whole haystack per call */
+  for (; p + pl <= end; p++) {
+    if (*p != k_person_prefix[0] || (p > dic && p[-1] != '\0') || memcmp(p, k_person_prefix, pl))
       continue;
-    }
     const char *f = p + pl;
-    const char *fe = memchr(f, '\0', (size_t)(end - f));
-    if (!fe) break;
+    const char *fe = f;
+    while (fe < end && *fe) fe++;
+    if (fe >= end) break;
     /* fields after the prefix: kind,*,*,written,reading,pron */
     const char *fld[6] = {0};
     size_t fl[6] = {0};
