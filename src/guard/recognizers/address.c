@@ -29,6 +29,10 @@ static bool sw(const char *s, size_t len, size_t i, const char *w) {
 }
 
 static size_t prefecture_at(const char *s, size_t len, size_t i) {
+  /* every prefecture name ends in 都道府県 as its 3rd or 4th character: test that first */
+  if (!(sw(s, len, i + 6, "県") || sw(s, len, i + 9, "県") || sw(s, len, i + 6, "都") ||
+        sw(s, len, i + 6, "道") || sw(s, len, i + 6, "府")))
+    return 0;
   for (const char *const *p = k_pref_special; *p; p++)
     if (sw(s, len, i, *p)) return i + strlen(*p);
   for (const char *const *p = k_ken; *p; p++)

@@ -199,8 +199,16 @@ void rec_date_of_birth(pii_doc *d) {
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!(ch_digit((char)c) || ch_alpha((char)c) || c == 0xE6 || c == 0xE5 || c == 0xE4))
-      continue; /* 明 昭 平 大 令 start with E6/E5/E4 */
+    if (c >= 0x80) {
+      uint32_t cp;
+      size_t k = ch_at(s, len, i, &cp);
+      if (cp != 0x660E && cp != 0x5927 && cp != 0x662D && cp != 0x5E73 && cp != 0x4EE4) { /* 明大昭平令 */
+        i += k - 1;
+        continue;
+      }
+    } else if (!(ch_digit((char)c) || ch_alpha((char)c))) {
+      continue;
+    }
     size_t en = date_at(s, len, i);
     if (!en) {
       if (ch_alpha((char)c)) while (i + 1 < len && ch_alpha(s[i + 1])) i++;

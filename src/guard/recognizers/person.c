@@ -43,7 +43,7 @@ static const char *const k_label[] = {
     "弁護士", "司法書士", "税理士", "医師", "確認者", "作成者", "承認者", "入力者", "対応者",
     "連絡者", "保証人", "申出人", "申立人", "代理人", "参加者", "出席者", "総務部", "経理部",
     "営業部", "人事部", "op:", "from:", "to:", "cc:", "name:", "attendees:", "客:", "対象者",
-    "後任は", "前任は", "名義は", "cardholder", NULL};
+    "後任は", "前任は", "名義は", "cardholder", "家族", NULL};
 static const char *const k_after_strong[] = {"と申します", "と申し", "でござい", "が承", "が担当", "が訪問",
                                              "が対応", "が来店", "が伺", "より電話", "から着信",
                                              "から電話", "が取り", "から0", "が確認", "が説明",
@@ -233,7 +233,12 @@ static void person_kanji(pii_doc *d) {
       size_t gs = se;
       if (gs < len && s[gs] == ' ') gs++;
       size_t ge = part_at(d, gs, LEX_GIVEN | LEX_KANJI, &fg);
-      if (ge == gs) ge = part_at(d, gs, LEX_GIVEN | LEX_KANA, &fg);
+      if (ge == gs && !honorific_at(s, len, gs)) {
+        ge = part_at(d, gs, LEX_GIVEN | LEX_KANA, &fg);
+        uint32_t nx2 = 0;
+        if (ge < len) ch_at(s, len, ge, &nx2);
+        if (ge - gs < 6 || cp_hiragana(nx2)) ge = gs; /* one kana, or a longer word: not a name */
+      }
       bool unknown_given = false;
       if (!(ge > gs && kanji_boundary_after(d, ge))) {
         /* modern given names (陽斗, 悠真, 紬) are often missing from IPADIC: take 1..3 kanji up to
@@ -260,7 +265,6 @@ static void person_kanji(pii_doc *d) {
                    ge == len || s[ge] == '\n' || s[ge] == ' ' || s[ge] == ')' || s[ge] == ',';
         if (lab || hon) score = 0.9f, need_mecab = unknown_given && gs == se && !hon;
         else if (aft) score = 0.85f, need_mecab = se - i <= 3 || unknown_given;
-        else score = 0.8f, need_mecab = true;
       } else if (kanji_boundary_after(d, se)) {
         best_end = se;
         bool hon = honorific_at(s, len, se);
