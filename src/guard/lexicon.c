@@ -163,8 +163,20 @@ static size_t drop_long_vowels(const char *in, size_t n, char *out) {
   return o;
 }
 
+/* Marks every proper prefix of s (at code point boundaries) so lookups can stop early. */
+static int add_prefixes(pii_lexicon *lx, const char *s, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    if (((unsigned char)s[i] & 0xC0) == 0x80) continue;
+    int rc = add(lx, s, i, LEX_PREFIX);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 static int add_name(pii_lexicon *lx, unsigned kind, const char *w, size_t wn, const char *r, size_t rn) {
   int rc = add(lx, w, wn, kind | LEX_KANJI);
+  if (!rc && wn <= LEX_MAX_NAME_BYTES) rc = add_prefixes(lx, w, wn);
+  if (!rc && rn <= LEX_MAX_NAME_BYTES) rc = add_prefixes(lx, r, rn);
   if (rc) return rc;
   if (rn == 0 || rn > LEX_MAX_NAME_BYTES) return 0;
   rc = add(lx, r, rn, kind | LEX_KANA);
@@ -180,6 +192,7 @@ static int add_name(pii_lexicon *lx, unsigned kind, const char *w, size_t wn, co
     i += k;
   }
   rc = add(lx, hira, hn, kind | LEX_KANA);
+  if (!rc) rc = add_prefixes(lx, hira, hn);
   if (rc) return rc;
   char rom[96], rom2[96];
   size_t ln = kata_to_romaji(r, rn, rom, sizeof rom);

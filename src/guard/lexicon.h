@@ -19,6 +19,7 @@ enum {
   LEX_KANJI = 1 << 2,  /* the written form (may contain kana: もも香) */
   LEX_KANA = 1 << 3,   /* katakana or hiragana reading */
   LEX_ROMAJI = 1 << 4, /* lower-case ASCII */
+  LEX_PREFIX = 1 << 5, /* a proper prefix of some written or kana form: keep reading */
 };
 
 /* Dictionary file we refuse to read past: IPADIC's sys.dic is ~50 MB. */

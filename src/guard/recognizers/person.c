@@ -32,7 +32,11 @@ static const char *const k_honorific[] = {"様", "さん", "氏", "殿", "先生
                                           "部長", "課長", "係長", "社長", "医師", "教授", "会長", NULL};
 /* Relations before a bare given name: 妻の由香. */
 static const char *const k_relation[] = {"妻", "夫", "長男", "長女", "次男", "次女", "息子", "娘", "父", "母",
-                                         "子", "兄", "姉", "弟", "妹", NULL};
+                                         "兄", "姉", "弟", "妹", NULL};
+/* Single kanji that are surnames in IPADIC but, before さん/様, are kinship or common nouns
+ * (奥さん = wife, 兄さん = brother). */
+static const char *const k_not_surname[] = {"奥", "嬢", "兄", "姉", "母", "父", "婆", "爺", "坊", "客", "皆",
+                                            "神", "仏", "上", "王", "娘", "息", "叔", "伯", "親", "主", NULL};
 /* Labels that announce a reading or a name in any script. */
 static const char *const k_name_label[] = {"フリガナ", "ふりがな", "カナ", "氏名", "名前", "name", "名義", NULL};
 static const char *const k_label[] = {
@@ -119,7 +123,11 @@ static bool speaker_label(const pii_doc *d, size_t st, size_t en) {
 }
 
 /* ---- MeCab check ---- */
-static bool mecab_is_name(pii_doc *d, size_t st, size_t en) {
+static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only);
+static bool mecab_is_name(pii_doc *d, size_t st, size_t en) { return mecab_check(d, st, en, false); }
+/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
+ * given name such as 結菜), none is a common word. */
+static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
   const pii_scanner *sc = d->sc;
   if (!sc->mecab_model) return false;
   if (!d->mecab_tagger) {
@@ -151,8 +159,12 @@ static bool mecab_is_name(pii_doc *d, size_t st, size_t en) {
     size_t ns = (size_t)(n->surface - s), ne = ns + n->length;
     if (ns == st) {
       start_ok = true;
-      name_ok = !strncmp(n->feature, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
+      name_ok = !strncmp(n->feature, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名")) ||
+                (proper_only && (n->stat == MECAB_UNK_NODE || !strncmp(n->feature, "名詞,固有名詞", 18)));
     }
+    if (proper_only && ns > st && ns < en && n->stat != MECAB_UNK_NODE &&
+        strncmp(n->feature, "名詞,固有名詞", 18))
+      name_ok = false;
     if (ne == en) end_ok = true;
     if (ns > st && ns < en && n->stat != MECAB_UNK_NODE &&
         (strstr(n->feature, "サ変接続") || !strncmp(n->feature, "動詞", 6) ||
@@ -166,25 +178,22 @@ static bool mecab_is_name(pii_doc *d, size_t st, size_t en) {
 /* Longest lexicon part at i with flags want; returns its end or i. cps: code points matched. */
 static size_t part_at(const pii_doc *d, size_t i, unsigned want, unsigned *got) {
   const char *s = d->n.s;
-  size_t ends[PERSON_MAX_PART_CHARS + 1];
-  size_t n = 0, p = i;
-  while (n < PERSON_MAX_PART_CHARS && p < d->n.len) {
+  size_t p = i, best = i;
+  for (size_t n = 0; n < PERSON_MAX_PART_CHARS && p < d->n.len; n++) {
     uint32_t cp;
     size_t k = ch_at(s, d->n.len, p, &cp);
     bool ok = (want & LEX_KANJI) ? (is_kanjiish(cp) || (n > 0 && cp_hiragana(cp)) || cp == 0x3005)
                                  : cp_katakana(cp) || cp_hiragana(cp);
     if (!ok) break;
     p += k;
-    ends[n++] = p;
-  }
-  for (size_t m = n; m > 0; m--) {
-    unsigned f = lex_lookup(d->sc->lex, s + i, ends[m - 1] - i);
+    unsigned f = lex_lookup(d->sc->lex, s + i, p - i);
+    if (!f) break; /* not a name and not the start of one */
     if ((f & want) == want) {
+      best = p;
       *got = f;
-      return ends[m - 1];
     }
   }
-  return i;
+  return best;
 }
 
 static bool kanji_boundary_after(const pii_doc *d, size_t en) {
@@ -275,7 +284,8 @@ static void person_kanji(pii_doc *d) {
         if (se < len) ch_at(s, len, se, &nx);
         bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, k_particle);
         bool after_number = i > 0 && (ch_digit(s[i - 1]) || s[i - 1] == ',');
-        if (word_goes_on || after_number) score = 0;
+        bool kin = se - i == 3 && hon && any_at(s, len, i, k_not_surname);
+        if (word_goes_on || after_number || kin) score = 0;
         else if (hon || spk || strong) score = 0.85f;
         else if (lab) score = 0.8f;
       }
@@ -296,7 +306,8 @@ static void person_kanji(pii_doc *d) {
         int nk = 0;
         uint32_t c2;
         while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2))) q += ch_at(s, len, q, &c2), nk++;
-        if (nk > 0 && q < len && any_at(s, len, q, k_particle)) ge = q;
+        if (nk > 0 && q < len && any_at(s, len, q, k_particle) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
+          ge = q;
       }
       if (ge > i && kanji_boundary_after(d, ge) &&
           (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
