@@ -21,6 +21,14 @@ typedef struct pii_scanner {
   void *mecab_model; /* mecab_model_t*, NULL without MeCab */
 } pii_scanner_impl;
 
+/* One MeCab token of a cached sentence parse (person.c). */
+typedef struct pii_mnode {
+  uint32_t start, end; /* normalised offsets */
+  uint8_t person;      /* 名詞,固有名詞,人名 */
+  uint8_t proper;      /* 名詞,固有名詞 or unknown to the dictionary */
+  uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
+} pii_mnode;
+
 /* One scan: the normalised text and the candidate list. */
 typedef struct pii_doc {
   const pii_scanner *sc;
@@ -28,6 +36,10 @@ typedef struct pii_doc {
   pii_findings cands;   /* candidates, NORMALISED offsets */
   void *mecab_tagger;   /* created lazily, only when a name is plausible */
   void *mecab_lattice;
+  /* MeCab parse of the last sentence, reused by every candidate inside it */
+  size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
+  struct pii_mnode *mc_nodes;    /* token spans and classes */
+  size_t mc_count, mc_cap;
   int oom;              /* set when a candidate could not be stored */
 } pii_doc;
 

@@ -182,6 +182,7 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
 done:
   if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
   if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
+  sk_free(d.mc_nodes);
   pii_findings_release(&d.cands);
   pii_norm_release(&d.n);
   return rc;

@@ -18,6 +18,8 @@
 #include <mecab.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 #include "guard/internal.h"
 
 /* Longest surname / given name we try, in code points (勅使河原 is 4). */
@@ -127,50 +129,83 @@ static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only);
 static bool mecab_is_name(pii_doc *d, size_t st, size_t en) { return mecab_check(d, st, en, false); }
 /* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
  * given name such as 結菜), none is a common word. */
-static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
+/* Sentence around [st,en): from the previous 。！？ or newline to the next, at most
+ * PERSON_MECAB_WINDOW bytes either side. */
+static void sentence(const pii_doc *d, size_t st, size_t en, size_t *pa, size_t *pb) {
+  const char *s = d->n.s;
+  size_t a = st > PERSON_MECAB_WINDOW ? st - PERSON_MECAB_WINDOW : 0;
+  size_t b = en + PERSON_MECAB_WINDOW < d->n.len ? en + PERSON_MECAB_WINDOW : d->n.len;
+  for (size_t k = st; k > a; k--)
+    if (s[k - 1] == '\n' || (k >= 3 && (!memcmp(s + k - 3, "。", 3) || !memcmp(s + k - 3, "！", 3)))) {
+      a = k;
+      break;
+    }
+  for (size_t k = en; k < b; k++)
+    if (s[k] == '\n' || !memcmp(s + k, "。", k + 3 <= d->n.len ? 3 : 0)) {
+      b = k;
+      break;
+    }
+  while (a < st && ((unsigned char)s[a] & 0xC0) == 0x80) a++;
+  while (b > en && b < d->n.len && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
+  *pa = a;
+  *pb = b;
+}
+
+static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
   const pii_scanner *sc = d->sc;
-  if (!sc->mecab_model) return false;
   if (!d->mecab_tagger) {
     d->mecab_tagger = mecab_model_new_tagger(sc->mecab_model);
     d->mecab_lattice = mecab_model_new_lattice(sc->mecab_model);
     if (!d->mecab_tagger || !d->mecab_lattice) return false;
   }
   const char *s = d->n.s;
-  size_t a = st > PERSON_MECAB_WINDOW ? st - PERSON_MECAB_WINDOW : 0;
-  size_t b = en + PERSON_MECAB_WINDOW < d->n.len ? en + PERSON_MECAB_WINDOW : d->n.len;
-  for (size_t k = st; k > a; k--)
-    if (s[k - 1] == '\n') {
-      a = k;
-      break;
-    }
-  for (size_t k = en; k < b; k++)
-    if (s[k] == '\n') {
-      b = k;
-      break;
-    }
-  while (a < st && ((unsigned char)s[a] & 0xC0) == 0x80) a++;
-  while (b > en && b < d->n.len && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
   mecab_lattice_t *lat = d->mecab_lattice;
   mecab_lattice_set_sentence2(lat, s + a, b - a);
+  d->mc_count = 0;
+  d->mc_start = a;
+  d->mc_end = 0;
   if (!mecab_parse_lattice(d->mecab_tagger, lat)) return false;
-  bool start_ok = false, end_ok = false, name_ok = false;
   for (const mecab_node_t *n = mecab_lattice_get_bos_node(lat); n; n = n->next) {
     if (n->stat == MECAB_BOS_NODE || n->stat == MECAB_EOS_NODE) continue;
-    size_t ns = (size_t)(n->surface - s), ne = ns + n->length;
-    if (ns == st) {
-      start_ok = true;
-      name_ok = !strncmp(n->feature, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名")) ||
-                (proper_only && (n->stat == MECAB_UNK_NODE || !strncmp(n->feature, "名詞,固有名詞", 18)));
+    if (d->mc_count == d->mc_cap) {
+      size_t nc = d->mc_cap ? d->mc_cap * 2 : 64;
+      pii_mnode *nn = sk_realloc(d->mc_nodes, nc * sizeof *nn);
+      if (!nn) return false;
+      d->mc_nodes = nn;
+      d->mc_cap = nc;
     }
-    if (proper_only && ns > st && ns < en && n->stat != MECAB_UNK_NODE &&
-        strncmp(n->feature, "名詞,固有名詞", 18))
-      name_ok = false;
-    if (ne == en) end_ok = true;
-    if (ns > st && ns < en && n->stat != MECAB_UNK_NODE &&
-        (strstr(n->feature, "サ変接続") || !strncmp(n->feature, "動詞", 6) ||
-         !strncmp(n->feature, "助詞", 6) || !strncmp(n->feature, "助動詞", 9)))
-      name_ok = false;
-    if (ns >= en) break;
+    const char *f = n->feature;
+    bool unk = n->stat == MECAB_UNK_NODE;
+    pii_mnode m = {.start = (uint32_t)(n->surface - s), .end = (uint32_t)(n->surface - s + n->length)};
+    m.person = !strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
+    m.proper = unk || !strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"));
+    m.function = !unk && (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) ||
+                          !strncmp(f, "助動詞", 9));
+    d->mc_nodes[d->mc_count++] = m;
+  }
+  d->mc_end = b;
+  return true;
+}
+
+/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
+ * given name such as 結菜), none is a common word. Otherwise the first token must be 人名. */
+static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
+  if (!d->sc->mecab_model) return false;
+  if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
+    size_t a, b;
+    sentence(d, st, en, &a, &b);
+    if (!mecab_parse(d, a, b)) return false;
+  }
+  bool start_ok = false, end_ok = false, name_ok = false;
+  for (size_t i = 0; i < d->mc_count; i++) {
+    const pii_mnode *m = &d->mc_nodes[i];
+    if (m->start == st) {
+      start_ok = true;
+      name_ok = m->person || (proper_only && m->proper);
+    }
+    if (m->end == en) end_ok = true;
+    if (m->start > st && m->start < en && (m->function || (proper_only && !m->proper))) name_ok = false;
+    if (m->start >= en) break;
   }
   return start_ok && end_ok && name_ok;
 }
