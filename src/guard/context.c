@@ -5,8 +5,10 @@
 
 #include "guard/internal.h"
 
+static inline char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
 static bool match_at(const char *s, size_t len, size_t i, const char *kw, size_t kl) {
-  if (i + kl > len) return false;
+  if (i + kl > len || lower(s[i]) != lower(kw[0])) return false;
   for (size_t j = 0; j < kl; j++) {
     unsigned char a = (unsigned char)s[i + j], b = (unsigned char)kw[j];
     if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);

@@ -92,7 +92,7 @@ static bool label_before_in(const pii_doc *d, size_t st, const char *const *labe
   }
   for (const char *const *k = labels; *k; k++) {
     size_t l = strlen(*k);
-    if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW) {
+    if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == (*k)[l - 1]) {
       bool eq = true;
       for (size_t j = 0; j < l && eq; j++) {
         char a = s[p - l + j], b = (*k)[j];
@@ -413,6 +413,12 @@ static void person_kana(pii_doc *d) {
     bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
     bool lab = may_label && (label_before_in(d, i, k_name_label) ||
                              ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
+    /* prose is full of kana runs: only runs with some sign of a name are looked up */
+    if (!(nw >= 2 || in_paren || may_label || (kata && honorific_at(s, len, en)) ||
+          (kata && i > 0 && (pb == ':' || pb == ' ')))) {
+      i = we[0];
+      continue;
+    }
     float score = 0;
     if ((in_paren && nw >= 2 && i >= 2 && d->n.s[i - 2] != ' ') || lab) score = kata ? 0.85f : 0;
     unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
