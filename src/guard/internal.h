@@ -40,6 +40,7 @@ typedef struct pii_doc {
   size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
   struct pii_mnode *mc_nodes;    /* token spans and classes */
   size_t mc_count, mc_cap;
+  struct pii_tcache *tc; /* table layout of the last line asked about (context.c) */
   int oom;              /* set when a candidate could not be stored */
 } pii_doc;
 

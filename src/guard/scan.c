@@ -183,6 +183,7 @@ done:
   if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
   if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
   sk_free(d.mc_nodes);
+  sk_free(d.tc);
   pii_findings_release(&d.cands);
   pii_norm_release(&d.n);
   return rc;
