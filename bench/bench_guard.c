@@ -1,4 +1,4 @@
-/* bench_guard.c — guard throughput: scans long Japanese text (../shared/data/aozora/*.txt, or
+/* bench_guard.c — guard throughput: scans long Japanese text (the .txt files of ../shared/data/aozora, or
  * the files given) with every recogniser on, on one core, and prints MB/s.
  *
  *   bench_guard [--seconds S] [FILE...]
