@@ -21,6 +21,8 @@ static const sk_command k_commands[] = {
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
+    {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
+    {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
     {"version", cmd_version, "print the version and build features"},
 };
 
