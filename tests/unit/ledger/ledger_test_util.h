@@ -12,7 +12,7 @@ typedef struct test_clock {
 
 static inline uint64_t test_clock_fn(void *ctx) { return ((test_clock *)ctx)->now_ns; }
 
-static inline ledger_account acct(u128 id, uint32_t ledger_no, uint16_t flags) {
+static inline ledger_account mk_account(u128 id, uint32_t ledger_no, uint16_t flags) {
   return (ledger_account){.id = id, .ledger = ledger_no, .code = 1, .flags = flags};
 }
 

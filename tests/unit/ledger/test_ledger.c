@@ -24,9 +24,9 @@ static int setup(void **state) {
   sk_err err = {0};
   if (ledger_open(NULL, &o, &f.l, &err)) return -1;
   /* 1: bank (free), 2: budget (debits ≤ credits), 3: sink, 4: JPYC account */
-  ledger_account a[4] = {acct(1, LEDGER_JPY, 0),
-                         acct(2, LEDGER_JPY, LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS),
-                         acct(3, LEDGER_JPY, 0), acct(4, LEDGER_JPYC, 0)};
+  ledger_account a[4] = {mk_account(1, LEDGER_JPY, 0),
+                         mk_account(2, LEDGER_JPY, LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS),
+                         mk_account(3, LEDGER_JPY, 0), mk_account(4, LEDGER_JPYC, 0)};
   ledger_result r[4];
   if (ledger_create_accounts(f.l, a, 4, r, &err)) return -1;
   for (int i = 0; i < 4; i++)
@@ -80,13 +80,13 @@ static void u128_parse_format(void **state) {
 static void accounts_idempotent(void **state) {
   fx *f = *state;
   sk_err err = {0};
-  ledger_account a[3] = {acct(1, LEDGER_JPY, 0), acct(1, LEDGER_JPYC, 0), acct(0, LEDGER_JPY, 0)};
+  ledger_account a[3] = {mk_account(1, LEDGER_JPY, 0), mk_account(1, LEDGER_JPYC, 0), mk_account(0, LEDGER_JPY, 0)};
   ledger_result r[3];
   assert_int_equal(ledger_create_accounts(f->l, a, 3, r, &err), SK_OK);
   assert_int_equal(r[0], LEDGER_EXISTS);
   assert_int_equal(r[1], LEDGER_EXISTS_WITH_DIFFERENT_LEDGER);
   assert_int_equal(r[2], LEDGER_ID_MUST_NOT_BE_ZERO);
-  ledger_account both = acct(9, LEDGER_JPY, LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS |
+  ledger_account both = mk_account(9, LEDGER_JPY, LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS |
                                                 LEDGER_AF_CREDITS_MUST_NOT_EXCEED_DEBITS);
   assert_int_equal(ledger_create_accounts(f->l, &both, 1, r, &err), SK_OK);
   assert_int_equal(r[0], LEDGER_FLAGS_ARE_MUTUALLY_EXCLUSIVE);
@@ -224,7 +224,7 @@ static void commit_failure_applies_nothing(void **state) {
   ledger *l;
   sk_err err = {0};
   assert_int_equal(ledger_open(NULL, &o, &l, &err), SK_OK);
-  ledger_account a[2] = {acct(1, LEDGER_JPY, 0), acct(2, LEDGER_JPY, 0)};
+  ledger_account a[2] = {mk_account(1, LEDGER_JPY, 0), mk_account(2, LEDGER_JPY, 0)};
   ledger_result r[2];
   assert_int_equal(ledger_create_accounts(l, a, 2, r, &err), SK_OK);
   ledger_transfer t[2] = {xfer(1, 1, 2, 5, 0), xfer(2, 1, 2, 6, LEDGER_TF_PENDING)};

@@ -250,7 +250,7 @@ static void run_sim(void **state) {
     s.flags_of[i] = i % 3 == 1   ? LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS
                     : i % 5 == 2 ? LEDGER_AF_CREDITS_MUST_NOT_EXCEED_DEBITS
                                  : 0;
-    accs[i - 1] = acct(i, s.ledger_of[i], s.flags_of[i]);
+    accs[i - 1] = mk_account(i, s.ledger_of[i], s.flags_of[i]);
   }
   assert_int_equal(ledger_create_accounts(s.l, accs, N_ACC, res, &err), SK_OK);
   for (int i = 0; i < N_ACC; i++) assert_int_equal(res[i], LEDGER_OK);
