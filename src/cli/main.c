@@ -17,6 +17,7 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"ledger", cmd_ledger, "double-entry JPY/JPYC ledger: accounts, transfers, wallets, settle"},
     {"version", cmd_version, "print the version and build features"},
 };
 

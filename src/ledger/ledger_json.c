@@ -131,6 +131,8 @@ ledger_result ledger_json_parse_transfer(const char *text, size_t len, ledger_tr
       goto out;
     }
   }
+  if (!json_object_get(root, "code") && !(out->flags & (LEDGER_TF_POST_PENDING | LEDGER_TF_VOID_PENDING)))
+    out->code = 1; /* default code; post/void keep 0 = "same as the pending transfer" */
   if (dec) {
     if (json_object_get(root, "amount")) {
       r = FAIL("give \"amount\" or \"amount_decimal\", not both");
@@ -176,6 +178,7 @@ ledger_result ledger_json_parse_account(const char *text, size_t len, ledger_acc
       goto out;
     }
   }
+  if (!json_object_get(root, "code")) out->code = 1;
 out:
   json_decref(root);
   return r;
