@@ -115,11 +115,11 @@ int lg_save_balances(ledger *l, uint32_t idx) {
 }
 
 int lg_mark_account(ledger *l, uint32_t idx) {
-  if (l->accounts[idx].dirty_gen == l->gen) return SK_OK;
+  if (l->accounts[idx].ckpt_dirty) return SK_OK;
   if (grow((void **)&l->dirty_accounts, &l->cap_dirty_accounts, l->n_dirty_accounts,
            sizeof *l->dirty_accounts))
     return SK_ENOMEM;
-  l->accounts[idx].dirty_gen = l->gen;
+  l->accounts[idx].ckpt_dirty = 1;
   l->dirty_accounts[l->n_dirty_accounts++] = idx;
   return SK_OK;
 }
@@ -137,13 +137,40 @@ int lg_mark_transfer(ledger *l, uint32_t idx) {
 void lg_batch_begin(ledger *l) {
   l->gen++;
   if (l->gen == 0) { /* wrapped: clear marks so stale ones cannot match */
-    for (size_t i = 0; i < l->n_accounts; i++) l->accounts[i].dirty_gen = 0;
     for (size_t i = 0; i < l->n_transfers; i++) l->transfers[i].dirty_gen = 0;
     l->gen = 1;
   }
   l->n_undo = 0;
+  l->n_dirty_transfers = 0; /* dirty accounts persist until the next checkpoint */
+}
+
+int lg_write_checkpoint(ledger *l, size_t acc_start, sk_err *err) {
+  lg_store *s = l->store;
+  for (size_t k = 0; k < l->n_dirty_accounts; k++) {
+    uint32_t i = l->dirty_accounts[k];
+    if (i >= acc_start) continue; /* inserted by this batch with current balances, or undone */
+    int rc = s->ops->put_account(s, &l->accounts[i].a, 0, err);
+    if (rc) return rc;
+  }
+  return s->ops->put_balances_ts(s, l->last_ts, err);
+}
+
+static void checkpoint_done(ledger *l) {
+  for (size_t k = 0; k < l->n_dirty_accounts; k++)
+    if (l->dirty_accounts[k] < l->n_accounts) l->accounts[l->dirty_accounts[k]].ckpt_dirty = 0;
   l->n_dirty_accounts = 0;
-  l->n_dirty_transfers = 0;
+  l->commits_since_ckpt = 0;
+}
+
+int ledger_checkpoint(ledger *l, sk_err *err) {
+  pthread_mutex_lock(&l->mu);
+  lg_store *s = l->store;
+  int rc = s->ops->begin(s, err);
+  if (!rc && ((rc = lg_write_checkpoint(l, l->n_accounts, err)) || (rc = s->ops->commit(s, err))))
+    s->ops->rollback(s);
+  if (!rc) checkpoint_done(l);
+  pthread_mutex_unlock(&l->mu);
+  return rc;
 }
 
 int lg_commit_batch(ledger *l, size_t acc_start, size_t tr_start, sk_err *err) {
@@ -152,11 +179,6 @@ int lg_commit_batch(ledger *l, size_t acc_start, size_t tr_start, sk_err *err) {
   if (rc) goto fail;
   for (size_t i = acc_start; i < l->n_accounts; i++)
     if ((rc = s->ops->put_account(s, &l->accounts[i].a, 1, err))) goto fail_tx;
-  for (size_t k = 0; k < l->n_dirty_accounts; k++) {
-    uint32_t i = l->dirty_accounts[k];
-    if (i >= acc_start) continue; /* new (inserted above) or undone */
-    if ((rc = s->ops->put_account(s, &l->accounts[i].a, 0, err))) goto fail_tx;
-  }
   for (size_t i = tr_start; i < l->n_transfers; i++) {
     const lg_transfer *t = &l->transfers[i];
     if ((rc = s->ops->put_transfer(s, &t->t, t->status, t->posted, t->status_ts, 1, err)))
@@ -169,8 +191,12 @@ int lg_commit_batch(ledger *l, size_t acc_start, size_t tr_start, sk_err *err) {
     if ((rc = s->ops->put_transfer(s, &t->t, t->status, t->posted, t->status_ts, 0, err)))
       goto fail_tx;
   }
+  int ckpt = l->commits_since_ckpt + 1 >= LEDGER_CHECKPOINT_COMMITS;
+  if (ckpt && (rc = lg_write_checkpoint(l, acc_start, err))) goto fail_tx;
   if ((rc = s->ops->commit(s, err))) goto fail_tx;
   l->n_undo = 0;
+  l->commits_since_ckpt++;
+  if (ckpt) checkpoint_done(l);
   return SK_OK;
 fail_tx:
   s->ops->rollback(s);
@@ -217,7 +243,7 @@ static ledger_result create_account(ledger *l, const ledger_account *e, int *oom
   a->a.flags &= (uint16_t)~LEDGER_AF_LINKED;
   a->a.timestamp = lg_next_ts(l);
   a->wallet = -1;
-  a->dirty_gen = 0;
+  a->ckpt_dirty = 0;
   lg_undo u = {.kind = UNDO_ACCOUNT_INSERT, .idx = (uint32_t)l->n_accounts};
   l->n_accounts++;
   if (lg_undo_push(l, &u)) {

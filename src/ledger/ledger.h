@@ -192,7 +192,12 @@ typedef struct ledger_options {
  * no persistence when path is NULL. Loads everything and checks every invariant (SK_ECORRUPT with
  * the first violation in err otherwise). opts may be NULL. The caller owns *out (ledger_close). */
 int ledger_open(const char *path, const ledger_options *opts, ledger **out, sk_err *err);
-/* Closes and frees; NULL is a no-op. */
+/* Writes a balance checkpoint now (also done every LEDGER_CHECKPOINT_COMMITS commits and on close).
+ * Balances are a cache of the transfer log: each commit appends transfers only; a checkpoint
+ * stores the balances changed since the last one, which open then verifies against the replay. */
+#define LEDGER_CHECKPOINT_COMMITS 256u
+int ledger_checkpoint(ledger *l, sk_err *err);
+/* Closes (with a final checkpoint, best effort) and frees; NULL is a no-op. */
 void ledger_close(ledger *l);
 
 /* Creates n accounts (n ≤ LEDGER_BATCH_MAX), one result per event into results[n] (caller owned).

@@ -11,7 +11,7 @@
 typedef struct lg_account {
   ledger_account a;
   int32_t wallet;      /* index into l->wallets, -1 when the account has no policy */
-  uint32_t dirty_gen;  /* == l->gen when already queued in l->dirty_accounts */
+  uint8_t ckpt_dirty;  /* queued in l->dirty_accounts: balances changed since the checkpoint */
 } lg_account;
 
 typedef struct lg_transfer {
@@ -78,7 +78,8 @@ struct ledger {
   lg_undo *undo;
   size_t n_undo, cap_undo;
 
-  uint32_t gen; /* batch generation for dirty tracking */
+  uint32_t gen; /* batch generation for dirty tracking of transfers */
+  uint32_t commits_since_ckpt;
   uint32_t *dirty_accounts, *dirty_transfers;
   size_t n_dirty_accounts, n_dirty_transfers, cap_dirty_accounts, cap_dirty_transfers;
 };
@@ -97,6 +98,11 @@ int lg_save_balances(ledger *l, uint32_t idx);
  * failure everything since undo mark 0 is undone. */
 int lg_commit_batch(ledger *l, size_t acc_start, size_t tr_start, sk_err *err);
 void lg_batch_begin(ledger *l);
+/* Recomputes every balance by replaying the transfer log; the stored balances must equal the
+ * replay at balances_ts (the last checkpoint). SK_ECORRUPT otherwise. */
+int lg_rebuild_balances(ledger *l, uint64_t balances_ts, sk_err *err);
+/* Writes dirty balances and the checkpoint timestamp in the current store transaction. */
+int lg_write_checkpoint(ledger *l, size_t acc_start, sk_err *err);
 
 /* Expiry heap (transfer.c). */
 int lg_heap_push(ledger *l, uint64_t expires_ns, uint32_t idx);

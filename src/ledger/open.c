@@ -131,6 +131,10 @@ int ledger_open(const char *path, const ledger_options *opts, ledger **out, sk_e
   if (c.failed) rc = c.failed;
   if (rc == SK_ENOMEM) sk_err_set(err, SK_ENOMEM, "out of memory while loading the ledger");
   if (rc) goto fail;
+  uint64_t balances_ts;
+  if ((rc = l->store->ops->get_balances_ts(l->store, &balances_ts, err)) ||
+      (rc = lg_rebuild_balances(l, balances_ts, err)))
+    goto fail;
   if (!(opts && opts->skip_open_checks) && (rc = ledger_check(l, err))) goto fail;
   lg_wallet_recompute(l);
   *out = l;
@@ -142,6 +146,7 @@ fail:
 
 void ledger_close(ledger *l) {
   if (!l) return;
+  if (l->store && l->n_dirty_accounts) ledger_checkpoint(l, NULL); /* best effort: open replays */
   if (l->store) l->store->ops->close(l->store);
   if (l->lock_fd >= 0) close(l->lock_fd);
   idmap_release(&l->account_ids);

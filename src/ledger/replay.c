@@ -32,8 +32,28 @@ typedef struct replay {
   bal4 *bal;
   replay_cb cb;
   void *ctx;
+  int snap;          /* compare with the stored balances once, at snap_ts */
+  uint64_t snap_ts;
   char why[256];
 } replay;
+
+/* The stored balances (a checkpoint at snap_ts) must equal the replay at that instant. */
+static int compare_snapshot(replay *r) {
+  r->snap = 0;
+  for (size_t i = 0; i < r->l->n_accounts; i++) {
+    const ledger_account *a = &r->l->accounts[i].a;
+    const bal4 *b = &r->bal[i];
+    if (a->debits_pending != b->dp || a->debits_posted != b->dpo || a->credits_pending != b->cp ||
+        a->credits_posted != b->cpo) {
+      snprintf(r->why, sizeof r->why,
+               "account #%zu: stored balances differ from the replay of the transfer log at the "
+               "checkpoint %llu",
+               i, (unsigned long long)r->snap_ts);
+      return -1;
+    }
+  }
+  return 0;
+}
 
 static int idx_of(ledger *l, u128 id, uint32_t *out) { return idmap_get(&l->account_ids, id, out); }
 
@@ -80,7 +100,10 @@ static int apply(replay *r, uint32_t tidx, int expiry, uint64_t ts) {
   return 0;
 }
 
-/* Runs the replay; returns 0, -1 with r->why set, or SK_ENOMEM. */
+/* Distinct from the -1 of a violated invariant (which SK_ENOMEM would collide with). */
+#define REPLAY_NOMEM (-100)
+
+/* Runs the replay; returns 0, -1 with r->why set, or REPLAY_NOMEM. */
 static int run_replay(replay *r) {
   ledger *l = r->l;
   r->bal = sk_calloc(l->n_accounts ? l->n_accounts : 1, sizeof *r->bal);
@@ -91,7 +114,7 @@ static int run_replay(replay *r) {
     sk_free(r->bal);
     sk_free(ev);
     r->bal = NULL;
-    return SK_ENOMEM;
+    return REPLAY_NOMEM;
   }
   size_t k = 0;
   for (size_t i = 0; i < l->n_transfers; i++)
@@ -102,10 +125,18 @@ static int run_replay(replay *r) {
   int rc = 0;
   for (size_t i = 0; i < l->n_transfers && !rc; i++) {
     uint64_t ts = l->transfers[i].t.timestamp;
-    while (e < n_exp && ev[e].ts < ts && !rc) rc = apply(r, ev[e].idx, 1, ev[e].ts), e++;
+    while (e < n_exp && ev[e].ts < ts && !rc) {
+      if (r->snap && ev[e].ts > r->snap_ts && (rc = compare_snapshot(r))) break;
+      rc = apply(r, ev[e].idx, 1, ev[e].ts), e++;
+    }
+    if (!rc && r->snap && ts > r->snap_ts) rc = compare_snapshot(r);
     if (!rc) rc = apply(r, (uint32_t)i, 0, ts);
   }
-  while (e < n_exp && !rc) rc = apply(r, ev[e].idx, 1, ev[e].ts), e++;
+  while (e < n_exp && !rc) {
+    if (r->snap && ev[e].ts > r->snap_ts && (rc = compare_snapshot(r))) break;
+    rc = apply(r, ev[e].idx, 1, ev[e].ts), e++;
+  }
+  if (!rc && r->snap) rc = compare_snapshot(r);
   sk_free(ev);
   return rc;
 }
@@ -174,7 +205,7 @@ int ledger_check(ledger *l, sk_err *err) {
   pthread_mutex_lock(&l->mu);
   replay r = {.l = l, .cb = check_limits, .ctx = l};
   int rc = run_replay(&r);
-  if (rc == SK_ENOMEM) {
+  if (rc == REPLAY_NOMEM) {
     pthread_mutex_unlock(&l->mu);
     return sk_err_set(err, SK_ENOMEM, "out of memory while checking invariants");
   }
@@ -256,7 +287,36 @@ int ledger_balance_history(ledger *l, u128 account_id, ledger_balance_cb cb, voi
   int rc = run_replay(&r);
   sk_free(r.bal);
   pthread_mutex_unlock(&l->mu);
-  if (rc == SK_ENOMEM) return sk_err_set(err, SK_ENOMEM, "out of memory replaying history");
+  if (rc == REPLAY_NOMEM) return sk_err_set(err, SK_ENOMEM, "out of memory replaying history");
   if (rc) return sk_err_set(err, SK_ECORRUPT, "%s", r.why);
+  return SK_OK;
+}
+
+int lg_rebuild_balances(ledger *l, uint64_t balances_ts, sk_err *err) {
+  replay r = {.l = l, .snap = 1, .snap_ts = balances_ts};
+  int rc = run_replay(&r);
+  if (rc == REPLAY_NOMEM) {
+    sk_free(r.bal);
+    return sk_err_set(err, SK_ENOMEM, "out of memory while replaying the transfer log");
+  }
+  if (rc) {
+    sk_free(r.bal);
+    return sk_err_set(err, SK_ECORRUPT, "ledger invariant violated: %s", r.why);
+  }
+  for (size_t i = 0; i < l->n_accounts; i++) {
+    ledger_account *a = &l->accounts[i].a;
+    if (a->debits_pending != r.bal[i].dp || a->debits_posted != r.bal[i].dpo ||
+        a->credits_pending != r.bal[i].cp || a->credits_posted != r.bal[i].cpo) {
+      a->debits_pending = r.bal[i].dp;
+      a->debits_posted = r.bal[i].dpo;
+      a->credits_pending = r.bal[i].cp;
+      a->credits_posted = r.bal[i].cpo;
+      if (lg_mark_account(l, (uint32_t)i)) {
+        sk_free(r.bal);
+        return sk_err_set(err, SK_ENOMEM, "out of memory");
+      }
+    }
+  }
+  sk_free(r.bal);
   return SK_OK;
 }

@@ -45,6 +45,9 @@ typedef struct lg_store_ops {
   int (*put_doc)(lg_store *s, const lg_doc_row *d, sk_err *err);
   /* Finds the latest doc of kind with key; *body is sk_malloc'ed (caller frees). SK_ENOTFOUND. */
   int (*get_doc)(lg_store *s, const char *kind, const char *key, char **body, sk_err *err);
+  /* Balance checkpoint: stored account balances are exact as of this timestamp (0 = creation). */
+  int (*put_balances_ts)(lg_store *s, uint64_t ts, sk_err *err);
+  int (*get_balances_ts)(lg_store *s, uint64_t *ts, sk_err *err);
   int (*commit)(lg_store *s, sk_err *err);
   void (*rollback)(lg_store *s);
   int (*load)(lg_store *s, const lg_load_cbs *cbs, void *ctx, sk_err *err);

@@ -61,6 +61,15 @@ static int m_get_doc(lg_store *s, const char *kind, const char *key, char **body
     }
   return sk_err_set(err, SK_ENOTFOUND, "no %s with digest %s", kind, key);
 }
+static int m_put_bts(lg_store *s, uint64_t ts, sk_err *err) {
+  (void)s, (void)ts, (void)err;
+  return SK_OK;
+}
+static int m_get_bts(lg_store *s, uint64_t *ts, sk_err *err) {
+  (void)s, (void)err;
+  *ts = 0;
+  return SK_OK;
+}
 static int m_commit(lg_store *s, sk_err *err) { return lg_store_fault(s, err); }
 static void m_rollback(lg_store *s) { (void)s; }
 static int m_load(lg_store *s, const lg_load_cbs *cbs, void *ctx, sk_err *err) {
@@ -75,7 +84,7 @@ static void m_close(lg_store *s) {
 }
 
 static const lg_store_ops k_mem_ops = {m_begin,  m_put_account, m_put_transfer, m_put_wallet,
-                                       m_put_doc, m_get_doc,    m_commit,       m_rollback,
+                                       m_put_doc, m_get_doc,    m_put_bts, m_get_bts, m_commit,       m_rollback,
                                        m_load,   m_close};
 
 int lg_store_open_mem(lg_store **out, sk_err *err) {

@@ -26,9 +26,11 @@ static const char k_schema[] =
     " allowed BLOB);"
     "CREATE TABLE IF NOT EXISTS docs(seq INTEGER PRIMARY KEY, kind TEXT, key TEXT, body TEXT,"
     " ts INTEGER);"
-    "CREATE INDEX IF NOT EXISTS docs_key ON docs(kind, key);";
+    "CREATE INDEX IF NOT EXISTS docs_key ON docs(kind, key);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;";
 
-enum { ST_INS_ACC, ST_UPD_ACC, ST_INS_TR, ST_UPD_TR, ST_WALLET, ST_DOC, ST_GET_DOC, ST_COUNT };
+enum { ST_INS_ACC, ST_UPD_ACC, ST_INS_TR, ST_UPD_TR, ST_WALLET, ST_DOC, ST_GET_DOC, ST_PUT_META,
+       ST_GET_META, ST_COUNT };
 static const char *const k_sql[ST_COUNT] = {
     "INSERT INTO accounts(id,dp,dpo,cp,cpo,ud128,ud64,ud32,ledger,code,flags,ts)"
     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -40,6 +42,8 @@ static const char *const k_sql[ST_COUNT] = {
     "approval_timeout,day_offset,allowed) VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO docs(kind,key,body,ts) VALUES(?,?,?,?)",
     "SELECT body FROM docs WHERE kind=? AND key=? ORDER BY seq DESC LIMIT 1",
+    "INSERT OR REPLACE INTO meta(key,value) VALUES('balances_ts',?)",
+    "SELECT value FROM meta WHERE key='balances_ts'",
 };
 
 typedef struct sql_store {
@@ -190,6 +194,22 @@ static int q_get_doc(lg_store *s, const char *kind, const char *key, char **body
   return out;
 }
 
+static int q_put_bts(lg_store *s, uint64_t ts, sk_err *err) {
+  sql_store *q = (sql_store *)s;
+  sqlite3_bind_int64(q->st[ST_PUT_META], 1, (sqlite3_int64)ts);
+  return run_step(q, q->st[ST_PUT_META], err, "write balance checkpoint");
+}
+
+static int q_get_bts(lg_store *s, uint64_t *ts, sk_err *err) {
+  sql_store *q = (sql_store *)s;
+  sqlite3_stmt *st = q->st[ST_GET_META];
+  int rc = sqlite3_step(st);
+  *ts = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_err(q, err, "read balance checkpoint");
+  return SK_OK;
+}
+
 static int q_commit(lg_store *s, sk_err *err) {
   sql_store *q = (sql_store *)s;
   int rc = lg_store_fault(s, err);
@@ -316,7 +336,7 @@ static void q_close(lg_store *s) {
 }
 
 static const lg_store_ops k_sql_ops = {q_begin,  q_put_account, q_put_transfer, q_put_wallet,
-                                       q_put_doc, q_get_doc,    q_commit,       q_rollback,
+                                       q_put_doc, q_get_doc,    q_put_bts, q_get_bts, q_commit,       q_rollback,
                                        q_load,   q_close};
 
 int lg_store_open_sqlite(const char *path, int sync_full, lg_store **out, sk_err *err) {
@@ -330,8 +350,11 @@ int lg_store_open_sqlite(const char *path, int sync_full, lg_store **out, sk_err
     goto fail;
   }
   sqlite3_busy_timeout(q->db, SQLITE_BUSY_TIMEOUT_MS);
-  char pragmas[160];
-  snprintf(pragmas, sizeof pragmas, "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;",
+  char pragmas[256];
+  /* A larger WAL between checkpoints lets hot pages be copied back once, not once per commit. */
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=8192;"
+           " PRAGMA cache_size=-65536;",
            sync_full ? "FULL" : "NORMAL");
   if (sqlite3_exec(q->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_exec(q->db, k_schema, NULL, NULL, NULL) != SQLITE_OK) {
