@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "ledger/ledger.h"
 
 #define ACCOUNTS 10000
@@ -86,6 +88,38 @@ static double run(ledger *l, size_t b, double secs, size_t *count_out, double *c
   return (double)done / el;
 }
 
+/* Many gateway threads each placing one hold (batch of 1) at a time: group commit lets them share
+ * fsyncs. Ids are split by thread so they never collide. */
+#define THREADS 16
+typedef struct worker {
+  ledger *l;
+  int tid;
+  double secs;
+  size_t done;
+} worker;
+
+static void *hold_loop(void *arg) {
+  worker *w = arg;
+  uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(w->tid + 1);
+  double t0 = now_s();
+  for (uint64_t k = 0; now_s() - t0 < w->secs; k++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    u128 d = 1 + x % ACCOUNTS, c = 1 + (x >> 20) % ACCOUNTS;
+    if (c == d) c = c % ACCOUNTS + 1;
+    ledger_transfer t = {.id = ((u128)(w->tid + 1) << 100) | k, .debit_account_id = d,
+                         .credit_account_id = c, .amount = 1 + x % 100, .ledger = LEDGER_JPY,
+                         .code = 1, .flags = LEDGER_TF_PENDING, .timeout_s = 60};
+    ledger_result r;
+    sk_err err = {0};
+    if (ledger_create_transfers(w->l, &t, 1, 0, NULL, &r, &err) || r != LEDGER_OK) {
+      fprintf(stderr, "hold failed: %s %s\n", err.msg, ledger_result_str(r));
+      exit(1);
+    }
+    w->done++;
+  }
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   char dir[512];
   if (argc > 1 && argv[1][0]) snprintf(dir, sizeof dir, "%s", argv[1]);
@@ -110,6 +144,20 @@ int main(int argc, char **argv) {
     printf("durable  batch %5zu: %10.0f transfers/s  (%zu transfers, %.0f commits/s; %.0f per CPU-second)\n",
            sizes[k], tps, n, tps / (double)sizes[k], (double)n / cpu);
     fflush(stdout);
+  }
+  {
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    double t0 = now_s();
+    for (int i = 0; i < THREADS; i++) {
+      w[i] = (worker){.l = l, .tid = i, .secs = secs};
+      pthread_create(&th[i], NULL, hold_loop, &w[i]);
+    }
+    size_t total = 0;
+    for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL), total += w[i].done;
+    double el = now_s() - t0;
+    printf("durable  %d threads x batch 1 (holds, group commit): %.0f transfers/s (%zu)\n", THREADS,
+           (double)total / el, total);
   }
   double t0 = now_s();
   ledger_close(l);

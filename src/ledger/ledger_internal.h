@@ -55,8 +55,28 @@ typedef struct lg_expiry {
   uint32_t idx;
 } lg_expiry;
 
+/* A queued create_transfers call (lives on the caller's stack until done). */
+typedef struct lg_req {
+  const ledger_transfer *events;
+  size_t n;
+  unsigned submit_flags;
+  const ledger_result *prefail;
+  ledger_result *results;
+  sk_err *err;
+  int rc;
+  int done;
+  struct lg_req *next;
+} lg_req;
+
+/* One group commit carries at most this many events: bounds the transaction and the undo log. */
+#define LEDGER_GROUP_EVENTS_MAX (4 * LEDGER_BATCH_MAX)
+
 struct ledger {
   pthread_mutex_t mu;
+  pthread_mutex_t qmu; /* guards the request queue below (never held with mu) */
+  pthread_cond_t qcv;
+  lg_req *qhead, *qtail;
+  int committing;
   lg_store *store;
   int lock_fd;
   ledger_clock_fn clock;

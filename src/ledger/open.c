@@ -111,6 +111,8 @@ int ledger_open(const char *path, const ledger_options *opts, ledger **out, sk_e
   ledger *l = sk_calloc(1, sizeof *l);
   if (!l) return sk_err_set(err, SK_ENOMEM, "out of memory");
   pthread_mutex_init(&l->mu, NULL);
+  pthread_mutex_init(&l->qmu, NULL);
+  pthread_cond_init(&l->qcv, NULL);
   l->lock_fd = -1;
   l->clock = opts && opts->clock ? opts->clock : default_clock;
   l->clock_ctx = opts ? opts->clock_ctx : NULL;
@@ -159,5 +161,7 @@ void ledger_close(ledger *l) {
   sk_free(l->dirty_accounts);
   sk_free(l->dirty_transfers);
   pthread_mutex_destroy(&l->mu);
+  pthread_mutex_destroy(&l->qmu);
+  pthread_cond_destroy(&l->qcv);
   sk_free(l);
 }

@@ -344,7 +344,7 @@ int lg_store_open_sqlite(const char *path, int sync_full, lg_store **out, sk_err
   if (!q) return sk_err_set(err, SK_ENOMEM, "out of memory");
   q->base.ops = &k_sql_ops;
   int rc;
-  if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     rc = sk_err_set(err, SK_EIO, "cannot open ledger database %s: %s", path,
                     q->db ? sqlite3_errmsg(q->db) : "out of memory");
     goto fail;

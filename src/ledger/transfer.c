@@ -312,21 +312,12 @@ nomem:
   return LEDGER_MALFORMED;
 }
 
-int ledger_create_transfers(ledger *l, const ledger_transfer *events, size_t n, unsigned submit_flags,
-                            const ledger_result *prefail, ledger_result *results, sk_err *err) {
-  if (!l || (!events && n) || (!results && n))
-    return sk_err_set(err, SK_EINVAL, "ledger_create_transfers: NULL argument");
-  if (n > LEDGER_BATCH_MAX)
-    return sk_err_set(err, SK_ELIMIT, "batch of %zu transfers exceeds the maximum of %u", n,
-                      LEDGER_BATCH_MAX);
-  pthread_mutex_lock(&l->mu);
-  lg_batch_begin(l);
-  size_t acc_start = l->n_accounts, tr_start = l->n_transfers;
-  int oom = 0, rc;
-  /* Reserve the id table up front so inserts do not rehash mid-batch. */
-  if (idmap_reserve(&l->transfer_ids, n)) goto nomem;
-  if ((rc = lg_expire_due(l, lg_now(l), err)) < 0) goto fail;
-  size_t i = 0;
+/* Applies one request's events in memory (chains, results); returns SK_OK or SK_ENOMEM. */
+static int apply_request(ledger *l, lg_req *q) {
+  const ledger_transfer *events = q->events;
+  size_t n = q->n, i = 0;
+  int oom = 0;
+  if (idmap_reserve(&l->transfer_ids, n)) return SK_ENOMEM;
   while (i < n) {
     size_t chain_end = i;
     while (chain_end < n && (events[chain_end].flags & LEDGER_TF_LINKED)) chain_end++;
@@ -335,11 +326,11 @@ int ledger_create_transfers(ledger *l, const ledger_transfer *events, size_t n, 
     size_t mark = l->n_undo;
     size_t failed = SIZE_MAX;
     for (size_t k = i; k <= chain_end; k++) {
-      if (prefail && prefail[k] != LEDGER_OK) results[k] = prefail[k];
-      else if (open && k == chain_end) results[k] = LEDGER_LINKED_EVENT_CHAIN_OPEN;
-      else results[k] = create_transfer(l, &events[k], submit_flags, &oom);
-      if (oom) goto nomem;
-      if (!ledger_result_ok(results[k])) {
+      if (q->prefail && q->prefail[k] != LEDGER_OK) q->results[k] = q->prefail[k];
+      else if (open && k == chain_end) q->results[k] = LEDGER_LINKED_EVENT_CHAIN_OPEN;
+      else q->results[k] = create_transfer(l, &events[k], q->submit_flags, &oom);
+      if (oom) return SK_ENOMEM;
+      if (!ledger_result_ok(q->results[k])) {
         failed = k;
         break;
       }
@@ -347,19 +338,76 @@ int ledger_create_transfers(ledger *l, const ledger_transfer *events, size_t n, 
     if (failed != SIZE_MAX && chain_end > i) {
       lg_undo_to(l, mark);
       for (size_t k = i; k <= chain_end; k++)
-        if (k != failed) results[k] = LEDGER_LINKED_EVENT_FAILED;
+        if (k != failed) q->results[k] = LEDGER_LINKED_EVENT_FAILED;
     }
     i = chain_end + 1;
   }
-  rc = lg_commit_batch(l, acc_start, tr_start, err);
+  return SK_OK;
+}
+
+/* Runs a group of requests as ONE store transaction (group commit): each request keeps its own
+ * batch semantics, and either the whole group commits or none of it happened. */
+static void run_group(ledger *l, lg_req *group) {
+  pthread_mutex_lock(&l->mu);
+  lg_batch_begin(l);
+  size_t acc_start = l->n_accounts, tr_start = l->n_transfers;
+  sk_err gerr = {0};
+  int rc = lg_expire_due(l, lg_now(l), &gerr);
+  if (rc > 0) rc = SK_OK;
+  for (lg_req *q = group; q && rc == SK_OK; q = q->next)
+    if (apply_request(l, q)) rc = sk_err_set(&gerr, SK_ENOMEM, "out of memory while creating transfers");
+  if (rc == SK_OK) rc = lg_commit_batch(l, acc_start, tr_start, &gerr); /* undoes all on failure */
+  else lg_undo_to(l, 0);
   pthread_mutex_unlock(&l->mu);
-  return rc;
-nomem:
-  rc = sk_err_set(err, SK_ENOMEM, "out of memory while creating transfers");
-fail:
-  lg_undo_to(l, 0);
-  pthread_mutex_unlock(&l->mu);
-  return rc;
+  for (lg_req *q = group; q; q = q->next) {
+    q->rc = rc;
+    if (rc && q->err) *q->err = gerr;
+  }
+}
+
+int ledger_create_transfers(ledger *l, const ledger_transfer *events, size_t n, unsigned submit_flags,
+                            const ledger_result *prefail, ledger_result *results, sk_err *err) {
+  if (!l || (!events && n) || (!results && n))
+    return sk_err_set(err, SK_EINVAL, "ledger_create_transfers: NULL argument");
+  if (n > LEDGER_BATCH_MAX)
+    return sk_err_set(err, SK_ELIMIT, "batch of %zu transfers exceeds the maximum of %u", n,
+                      LEDGER_BATCH_MAX);
+  lg_req req = {.events = events, .n = n, .submit_flags = submit_flags, .prefail = prefail,
+                .results = results, .err = err};
+  /* Flat combining: queue the request; whoever finds no committer active takes everything queued
+   * (up to LEDGER_GROUP_EVENTS_MAX events) and commits it with one fsync; the others wait. */
+  pthread_mutex_lock(&l->qmu);
+  if (l->qtail) l->qtail->next = &req;
+  else l->qhead = &req;
+  l->qtail = &req;
+  while (!req.done) {
+    if (l->committing) {
+      pthread_cond_wait(&l->qcv, &l->qmu);
+      continue;
+    }
+    l->committing = 1;
+    lg_req *group = l->qhead, *last = group;
+    size_t events_in_group = last->n;
+    while (last->next && events_in_group + last->next->n <= LEDGER_GROUP_EVENTS_MAX) {
+      last = last->next;
+      events_in_group += last->n;
+    }
+    l->qhead = last->next;
+    if (!l->qhead) l->qtail = NULL;
+    last->next = NULL;
+    pthread_mutex_unlock(&l->qmu);
+    run_group(l, group);
+    pthread_mutex_lock(&l->qmu);
+    for (lg_req *q = group; q;) {
+      lg_req *next = q->next; /* q may vanish as soon as done is set and its owner wakes */
+      q->done = 1;
+      q = next;
+    }
+    l->committing = 0;
+    pthread_cond_broadcast(&l->qcv);
+  }
+  pthread_mutex_unlock(&l->qmu);
+  return req.rc;
 }
 
 int ledger_expire(ledger *l, sk_err *err) {
