@@ -26,6 +26,12 @@ int lc_open(const sk_cli *cli, ledger **out) {
   if (sk_mkdir_p(dir, &err)) return sk_cli_fail(CMD, "%s", err.msg);
   if (ledger_open(path, NULL, out, &err))
     return sk_cli_fail(CMD, "cannot open the ledger: %s", err.msg);
+  /* Pending transfers that timed out while no process had the ledger open expire now, so every
+   * command shows released balances. */
+  if (ledger_expire(*out, &err) < 0) {
+    ledger_close(*out);
+    return sk_cli_fail(CMD, "cannot expire timed-out pending transfers: %s", err.msg);
+  }
   return SK_EXIT_OK;
 }
 

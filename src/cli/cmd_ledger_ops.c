@@ -157,8 +157,6 @@ int lc_pending(const sk_cli *cli, int argc, char **argv) {
   ledger *l;
   int rc = lc_open(cli, &l);
   if (rc) return rc;
-  sk_err err = {0};
-  if (ledger_expire(l, &err) < 0) rc = sk_cli_fail(CMD, "%s", err.msg);
   ledger_each_pending(l, account, print_pending, &p);
   if (!p.json && p.n == 0) printf("no pending transfers\n");
   ledger_close(l);

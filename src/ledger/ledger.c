@@ -191,7 +191,7 @@ int lg_commit_batch(ledger *l, size_t acc_start, size_t tr_start, sk_err *err) {
     if ((rc = s->ops->put_transfer(s, &t->t, t->status, t->posted, t->status_ts, 0, err)))
       goto fail_tx;
   }
-  int ckpt = l->commits_since_ckpt + 1 >= LEDGER_CHECKPOINT_COMMITS;
+  int ckpt = l->commits_since_ckpt + 1 >= l->checkpoint_every;
   if (ckpt && (rc = lg_write_checkpoint(l, acc_start, err))) goto fail_tx;
   if ((rc = s->ops->commit(s, err))) goto fail_tx;
   l->n_undo = 0;

@@ -100,6 +100,7 @@ struct ledger {
 
   uint32_t gen; /* batch generation for dirty tracking of transfers */
   uint32_t commits_since_ckpt;
+  uint32_t checkpoint_every;
   uint32_t *dirty_accounts, *dirty_transfers;
   size_t n_dirty_accounts, n_dirty_transfers, cap_dirty_accounts, cap_dirty_transfers;
 };

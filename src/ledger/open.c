@@ -116,6 +116,7 @@ int ledger_open(const char *path, const ledger_options *opts, ledger **out, sk_e
   l->lock_fd = -1;
   l->clock = opts && opts->clock ? opts->clock : default_clock;
   l->clock_ctx = opts ? opts->clock_ctx : NULL;
+  l->checkpoint_every = opts && opts->checkpoint_every ? opts->checkpoint_every : LEDGER_CHECKPOINT_COMMITS;
   idmap_init(&l->account_ids);
   idmap_init(&l->transfer_ids);
   int rc;

@@ -183,7 +183,9 @@ static void threads_never_overdraw(void **state) {
 static void child_stream(const char *path, int fd) {
   sk_err err = {0};
   ledger *l;
-  if (ledger_open(path, NULL, &l, &err)) _exit(2);
+  /* Checkpoint balances every 3 commits so crashes land before, after and between checkpoints. */
+  ledger_options o = {.sync_full = 1, .checkpoint_every = 3};
+  if (ledger_open(path, &o, &l, &err)) _exit(2);
   ledger_account a[4] = {mk_account(1, LEDGER_JPY, 0), mk_account(2, LEDGER_JPY, 0), mk_account(3, LEDGER_JPY, 0),
                          mk_account(4, LEDGER_JPY, LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS)};
   ledger_result r[CHAIN * CHAINS_PER_BATCH];
