@@ -218,7 +218,8 @@ int ledger_lookup_account(ledger *l, u128 id, ledger_account *out);
 int ledger_lookup_transfer(ledger *l, u128 id, ledger_transfer *out, ledger_status *status,
                            u128 *posted_amount);
 
-/* Iteration callbacks: return nonzero to stop early. */
+/* Iteration callbacks: return nonzero to stop early. They run with the ledger locked: a callback
+ * must not call back into the ledger (copy what you need, then look it up afterwards). */
 typedef int (*ledger_account_cb)(void *ctx, const ledger_account *a);
 typedef int (*ledger_transfer_cb)(void *ctx, const ledger_transfer *t, ledger_status status,
                                   u128 posted_amount);
