@@ -175,6 +175,71 @@ static void threads_never_overdraw(void **state) {
   remove_db(path);
 }
 
+/* A failing group commit fails every batch of the group, and nothing of them is applied. */
+typedef struct gworker {
+  ledger *l;
+  int tid;
+  int failed_batches;
+} gworker;
+
+#define G_BATCHES 200
+
+static void *group_loop(void *arg) {
+  gworker *w = arg;
+  for (int b = 0; b < G_BATCHES; b++) {
+    ledger_transfer t[2];
+    ledger_result r[2];
+    sk_err err = {0};
+    u128 base = ((u128)(w->tid + 1) << 64) | (u128)(b * 2 + 1);
+    t[0] = xfer(base, 1, 2, 1, LEDGER_TF_LINKED);
+    t[1] = xfer(base + 1, 2, 3, 1, 0);
+    int rc = ledger_create_transfers(w->l, t, 2, 0, NULL, r, &err);
+    int present = (ledger_lookup_transfer(w->l, base, NULL, NULL, NULL) == SK_OK) +
+                  (ledger_lookup_transfer(w->l, base + 1, NULL, NULL, NULL) == SK_OK);
+    if (rc == SK_OK ? (r[0] != LEDGER_OK || r[1] != LEDGER_OK || present != 2)
+                    : (rc != SK_EIO || present != 0))
+      return (void *)1;
+    w->failed_batches += rc != SK_OK;
+  }
+  return NULL;
+}
+
+static void failed_group_commit_applies_nothing(void **state) {
+  (void)state;
+  char path[512];
+  db_path(path, sizeof path, "group.db");
+  remove_db(path);
+  ledger *l;
+  sk_err err = {0};
+  ledger_options o = {.sync_full = 1, .store_fail_commit_after = 40};
+  assert_int_equal(ledger_open(path, &o, &l, &err), SK_OK);
+  ledger_account a[3] = {mk_account(1, LEDGER_JPY, 0), mk_account(2, LEDGER_JPY, 0), mk_account(3, LEDGER_JPY, 0)};
+  ledger_result r[3];
+  assert_int_equal(ledger_create_accounts(l, a, 3, r, &err), SK_OK);
+  pthread_t th[THREADS];
+  gworker w[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    w[i] = (gworker){.l = l, .tid = i};
+    assert_int_equal(pthread_create(&th[i], NULL, group_loop, &w[i]), 0);
+  }
+  int failed = 0;
+  for (int i = 0; i < THREADS; i++) {
+    void *ret;
+    pthread_join(th[i], &ret);
+    assert_null(ret);
+    failed += w[i].failed_batches;
+  }
+  printf("group commit: %d batches failed together with the injected commit failure\n", failed);
+  assert_true(failed >= 1); /* the injected failure hit at least one batch (the whole group) */
+  assert_int_equal(ledger_transfer_count(l), (size_t)(THREADS * G_BATCHES - failed) * 2);
+  assert_int_equal(ledger_check(l, &err), SK_OK);
+  ledger_close(l);
+  assert_int_equal(ledger_open(path, NULL, &l, &err), SK_OK); /* the store agrees */
+  assert_int_equal(ledger_transfer_count(l), (size_t)(THREADS * G_BATCHES - failed) * 2);
+  ledger_close(l);
+  remove_db(path);
+}
+
 /* ---- crash ---- */
 
 #define CHAIN 3
@@ -257,6 +322,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reopen_keeps_everything),
       cmocka_unit_test(threads_never_overdraw),
+      cmocka_unit_test(failed_group_commit_applies_nothing),
       cmocka_unit_test(sigkill_loses_nothing_acknowledged),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
