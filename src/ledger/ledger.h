@@ -186,7 +186,8 @@ typedef struct ledger_options {
   int sync_full;         /* SQLite synchronous=FULL (1, default when options are NULL) or NORMAL (0) */
   int skip_open_checks;  /* 1 skips the full invariant check on open (large benches only) */
   long store_fail_commit_after; /* test hook: the nth commit from open (1-based) fails; 0 never */
-  unsigned checkpoint_every;     /* commits between balance checkpoints; 0 = LEDGER_CHECKPOINT_COMMITS */
+  unsigned checkpoint_every;
+  int lock_wait_ms;              /* wait for another process to release the file: 0 = 5 s, <0 = no wait */     /* commits between balance checkpoints; 0 = LEDGER_CHECKPOINT_COMMITS */
 } ledger_options;
 
 /* Opens (creating if absent) the ledger stored in SQLite file `path`, or an in-memory ledger with

@@ -85,7 +85,7 @@ static int load_wallet(void *ctx, const lg_wallet_row *w) {
   return 0;
 }
 
-static int take_lock(const char *path, int *fd_out, sk_err *err) {
+static int take_lock(const char *path, int wait_ms, int *fd_out, sk_err *err) {
   char lock_path[4096];
   if (snprintf(lock_path, sizeof lock_path, "%s.lock", path) >= (int)sizeof lock_path)
     return sk_err_set(err, SK_ELIMIT, "ledger path is too long");
@@ -93,7 +93,7 @@ static int take_lock(const char *path, int *fd_out, sk_err *err) {
   if (fd < 0) return sk_err_set(err, SK_EIO, "cannot open %s: %s", lock_path, strerror(errno));
   for (int waited_ms = 0;; waited_ms += 10) {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) break;
-    if (errno != EWOULDBLOCK || waited_ms >= LEDGER_LOCK_WAIT_MS) {
+    if (errno != EWOULDBLOCK || waited_ms >= wait_ms) {
       close(fd);
       return sk_err_set(err, SK_EBUSY,
                         "ledger %s is in use by another process (lock %s); stop it and retry",
@@ -121,7 +121,8 @@ int ledger_open(const char *path, const ledger_options *opts, ledger **out, sk_e
   idmap_init(&l->transfer_ids);
   int rc;
   if (path) {
-    if ((rc = take_lock(path, &l->lock_fd, err))) goto fail;
+    int wait_ms = !opts || opts->lock_wait_ms == 0 ? LEDGER_LOCK_WAIT_MS : opts->lock_wait_ms;
+    if ((rc = take_lock(path, wait_ms < 0 ? 0 : wait_ms, &l->lock_fd, err))) goto fail;
     rc = lg_store_open_sqlite(path, opts ? opts->sync_full : 1, &l->store, err);
   } else {
     rc = lg_store_open_mem(&l->store, err);

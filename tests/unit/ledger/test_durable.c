@@ -50,8 +50,7 @@ static void reopen_keeps_everything(void **state) {
   if (pid == 0) {
     ledger *l2;
     sk_err e2 = {0};
-    ledger_options o = {0};
-    o.sync_full = 1;
+    ledger_options o = {.sync_full = 1, .lock_wait_ms = -1};
     _exit(ledger_open(path, &o, &l2, &e2) == SK_EBUSY ? 0 : 1);
   }
   int status;

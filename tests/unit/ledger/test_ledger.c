@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "ledger/ledger.h"
+#include "ledger/ledger_json.h"
 #include "ledger/u128.h"
 #include "ledger_test_util.h"
 
@@ -257,9 +258,41 @@ static void balance_history(void **state) {
   assert_int_equal(n, 3);
 }
 
+static ledger_result parse(const char *js, ledger_transfer *t, char *why) {
+  return ledger_json_parse_transfer(js, strlen(js), t, why, 160);
+}
+
+static void json_lines_are_strict(void **state) {
+  (void)state;
+  ledger_transfer t;
+  char why[160];
+  assert_int_equal(parse("{\"id\":\"7\",\"debit_account_id\":1,\"credit_account_id\":\"0x2\","
+                         "\"amount_decimal\":\"2.25\",\"ledger\":\"JPYC\",\"flags\":[\"linked\",\"pending\"],"
+                         "\"timeout\":30}", &t, why), LEDGER_OK);
+  assert_true(t.id == 7 && t.credit_account_id == 2 && t.ledger == LEDGER_JPYC && t.code == 1);
+  assert_true(t.amount == (u128)2250000000000000000ull);
+  assert_int_equal(t.flags, LEDGER_TF_LINKED | LEDGER_TF_PENDING);
+  assert_int_equal(t.timeout_s, 30);
+  assert_int_equal(parse("{\"id\":\"1\",\"amout\":\"5\"}", &t, why), LEDGER_MALFORMED);
+  assert_non_null(strstr(why, "amout"));
+  assert_int_equal(parse("{\"id\":\"340282366920938463463374607431768211456\"}", &t, why), LEDGER_MALFORMED);
+  assert_non_null(strstr(why, "\"id\""));
+  assert_int_equal(parse("{\"amount\":\"-5\"}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("{\"amount\":\"5\",\"amount_decimal\":\"5\"}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("{\"ledger\":\"JPY\",\"amount_decimal\":\"1.5\"}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("{\"id\":\"1\",\"id\":\"2\"}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("[1,2]", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("{\"flags\":[\"linked\"],\"code\":70000}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(t.flags, LEDGER_TF_LINKED); /* still breaks its chain */
+  assert_int_equal(parse("{\"flags\":[\"sideways\"]}", &t, why), LEDGER_MALFORMED);
+  assert_int_equal(parse("{\"pending_id\":\"5\",\"flags\":[\"void_pending_transfer\"]}", &t, why), LEDGER_OK);
+  assert_int_equal(t.code, 0); /* post/void: 0 = same as the pending transfer */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(u128_parse_format),
+      cmocka_unit_test(json_lines_are_strict),
       cmocka_unit_test_setup_teardown(accounts_idempotent, setup, teardown),
       cmocka_unit_test_setup_teardown(transfers_and_limits, setup, teardown),
       cmocka_unit_test_setup_teardown(two_phase, setup, teardown),
