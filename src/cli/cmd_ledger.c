@@ -1,6 +1,9 @@
 /* cmd_ledger.c — `sekisho ledger …`: accounts, transfers (JSON lines), balances, history, pending,
  * approve/void, wallets, settlement, reconciliation, invariant check. Thin layer over src/ledger. */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +194,67 @@ static int cmd_account(const sk_cli *cli, int argc, char **argv) {
   return account_create(cli, argc - 1, argv + 1);
 }
 
+/* ---- a line reader that can tell "no input ready" from "end of input" ---- */
+
+/* Read size per syscall; lines up to LEDGER_JSON_LINE_MAX are kept whole. */
+#define LR_CHUNK (64 * 1024)
+enum { LR_EOF = 0, LR_LINE = 1, LR_WOULD_BLOCK = 2 };
+
+typedef struct lreader {
+  int fd;
+  char *buf; /* sk_malloc'ed, LR_CHUNK + LEDGER_JSON_LINE_MAX + 1 bytes */
+  size_t off, len;
+  int eof, skipping;
+} lreader;
+
+/* Returns LR_LINE with the next line (no newline, not NUL-terminated) in *line and *len, LR_EOF,
+ * LR_WOULD_BLOCK (only when probe and nothing complete is buffered or ready), or -1. Lines longer
+ * than LEDGER_JSON_LINE_MAX are consumed and reported once with *too_long = 1. */
+static int lr_next(lreader *r, int probe, const char **line, size_t *len, int *too_long) {
+  const size_t cap = LR_CHUNK + LEDGER_JSON_LINE_MAX + 1;
+  if (!r->buf && !(r->buf = sk_malloc(cap))) return -1;
+  for (;;) {
+    char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
+    if (nl) {
+      size_t n = (size_t)(nl - (r->buf + r->off));
+      *line = r->buf + r->off;
+      *len = n;
+      r->off += n + 1;
+      *too_long = r->skipping || n > LEDGER_JSON_LINE_MAX;
+      r->skipping = 0;
+      if (*len && (*line)[*len - 1] == '\r') (*len)--;
+      return LR_LINE;
+    }
+    if (r->len - r->off > LEDGER_JSON_LINE_MAX) { /* too long: drop what we have, remember */
+      r->skipping = 1;
+      r->off = r->len = 0;
+    }
+    if (r->eof) {
+      if (r->off == r->len && !r->skipping) return LR_EOF;
+      *line = r->buf + r->off;
+      *len = r->len - r->off;
+      *too_long = r->skipping;
+      r->skipping = 0;
+      r->off = r->len;
+      return LR_LINE;
+    }
+    if (r->off) {
+      memmove(r->buf, r->buf + r->off, r->len - r->off);
+      r->len -= r->off;
+      r->off = 0;
+    }
+    if (probe) {
+      struct pollfd p = {.fd = r->fd, .events = POLLIN};
+      if (poll(&p, 1, 0) == 0) return LR_WOULD_BLOCK;
+    }
+    ssize_t got = read(r->fd, r->buf + r->len, cap - r->len);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return -1;
+    if (got == 0) r->eof = 1;
+    r->len += (size_t)got;
+  }
+}
+
 /* ---- transfer ---- */
 
 static const char k_transfer_help[] =
@@ -258,35 +322,42 @@ static int cmd_transfer(const sk_cli *cli, int argc, char **argv) {
   ledger_result *res = sk_calloc(LEDGER_BATCH_MAX, sizeof *res), *pre = sk_calloc(LEDGER_BATCH_MAX, sizeof *pre);
   size_t *lines = sk_calloc(LEDGER_BATCH_MAX, sizeof *lines);
   char(*why)[160] = sk_calloc(LEDGER_BATCH_MAX, sizeof *why);
-  char *buf = sk_malloc(LEDGER_JSON_LINE_MAX + 2);
+  lreader rd = {.fd = 0};
   int failed = 0;
   sk_err err = {0};
-  if (!batch || !res || !pre || !lines || !why || !buf) {
+  if (!batch || !res || !pre || !lines || !why) {
     rc = sk_cli_fail(CMD, "out of memory");
     goto out;
   }
   size_t n = 0, ln = 0;
   for (;;) {
-    int eof = !fgets(buf, LEDGER_JSON_LINE_MAX + 2, stdin);
-    if (!eof) {
+    /* Probe (do not block) while a batch is waiting and its last chain is closed: a producer that
+     * writes one line and waits for its result gets it at once; bulk input still batches. */
+    int probe = n > 0 && !(batch[n - 1].flags & LEDGER_TF_LINKED);
+    const char *line;
+    size_t len;
+    int too_long;
+    int r = lr_next(&rd, probe, &line, &len, &too_long);
+    if (r < 0) {
+      rc = sk_cli_fail(CMD, "cannot read stdin");
+      goto out;
+    }
+    if (r == LR_LINE) {
       ln++;
-      size_t len = strlen(buf);
-      int too_long = len > 0 && buf[len - 1] != '\n' && !feof(stdin);
-      if (too_long) { /* swallow the rest of the line */
-        int ch;
-        while ((ch = getchar()) != EOF && ch != '\n') {}
-      }
-      len = strcspn(buf, "\r\n");
       if (len == 0 && !too_long) continue;
       why[n][0] = '\0';
       pre[n] = too_long ? LEDGER_MALFORMED
-                        : ledger_json_parse_transfer(buf, len, &batch[n], why[n], sizeof why[n]);
-      if (too_long) snprintf(why[n], sizeof why[n], "line longer than %d bytes", LEDGER_JSON_LINE_MAX);
+                        : ledger_json_parse_transfer(line, len, &batch[n], why[n], sizeof why[n]);
+      if (too_long) {
+        memset(&batch[n], 0, sizeof batch[n]);
+        snprintf(why[n], sizeof why[n], "line longer than %d bytes", LEDGER_JSON_LINE_MAX);
+      }
       lines[n++] = ln;
     }
-    /* Flush when full, or at EOF; never split an open chain except at the hard maximum. */
+    /* Flush when full, when input pauses, or at EOF; never split an open chain except at the
+     * hard maximum. */
     int full = n == (size_t)batch_max && (!(batch[n - 1].flags & LEDGER_TF_LINKED) || n == LEDGER_BATCH_MAX);
-    if (n && (eof || full)) {
+    if (n && (r != LR_LINE || full)) {
       if (ledger_create_transfers(l, batch, n, sf, pre, res, &err)) {
         rc = sk_cli_fail(CMD, "batch ending at line %zu was not committed (nothing of it applied): %s", ln, err.msg);
         goto out;
@@ -295,10 +366,10 @@ static int cmd_transfer(const sk_cli *cli, int argc, char **argv) {
       fflush(stdout);
       n = 0;
     }
-    if (eof) break;
+    if (r == LR_EOF) break;
   }
 out:
-  sk_free(batch), sk_free(res), sk_free(pre), sk_free(lines), sk_free(why), sk_free(buf);
+  sk_free(batch), sk_free(res), sk_free(pre), sk_free(lines), sk_free(why), sk_free(rd.buf);
   ledger_close(l);
   return rc ? rc : failed ? SK_EXIT_FAIL : SK_EXIT_OK;
 }

@@ -94,5 +94,13 @@ printf '{"settlement_digest":"%s","external_ref":"jpyc-tx-1","positions":[{"acco
 sk reconcile "$dir/r.json" --json | grep -q '"reconciled":true' || fail "reconcile"
 printf '{"settlement_digest":"%s","positions":[{"account":"5","net":"-1"}]}' "$digest" >"$dir/r2.json"
 sk reconcile "$dir/r2.json" >/dev/null && fail "mismatch must exit 1"
+# A producer that writes one line and waits gets its result before sending more (no deadlock).
+coproc TR { "$bin" --data-dir "$dir" ledger transfer --json; }
+echo '{"id":"40","debit_account_id":"1","credit_account_id":"3","amount":"1","ledger":"JPY"}' >&"${TR[1]}"
+read -t 20 -r first <&"${TR[0]}" || fail "interactive transfer: no result while stdin stays open"
+echo "$first" | grep -q '"result":"ok"' || fail "interactive result: $first"
+exec {TR[1]}>&-
+wait "$TR_PID" || true
+
 sk check --json | grep -q '"ok":true' || fail "check"
 echo "ledger CLI: all checks passed"
