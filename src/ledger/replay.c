@@ -210,8 +210,18 @@ int ledger_check(ledger *l, sk_err *err) {
     return sk_err_set(err, SK_ENOMEM, "out of memory while checking invariants");
   }
   if (rc == 0) rc = check_transfer_states(l, r.why, sizeof r.why);
-  ledger_tot tots[64];
+  /* One total per ledger number; an idmap (keyed by ledger + 1, never 0) finds it. */
+  ledger_tot *tots = sk_calloc(l->n_accounts + 1, sizeof *tots);
+  idmap by_ledger;
+  idmap_init(&by_ledger);
   size_t n_tots = 0;
+  if (!tots || idmap_reserve(&by_ledger, l->n_accounts + 1)) {
+    sk_free(tots);
+    idmap_release(&by_ledger);
+    sk_free(r.bal);
+    pthread_mutex_unlock(&l->mu);
+    return sk_err_set(err, SK_ENOMEM, "out of memory while checking invariants");
+  }
   for (size_t i = 0; i < l->n_accounts && rc == 0; i++) {
     const ledger_account *a = &l->accounts[i].a;
     const bal4 *b = &r.bal[i];
@@ -225,11 +235,11 @@ int ledger_check(ledger *l, sk_err *err) {
       rc = -1;
       break;
     }
-    size_t t = 0;
-    while (t < n_tots && tots[t].ledger != a->ledger) t++;
-    if (t == n_tots) {
-      if (n_tots == sizeof tots / sizeof tots[0]) continue; /* bounded: extra ledgers unchecked */
+    uint32_t t;
+    if (idmap_get(&by_ledger, (u128)a->ledger + 1, &t)) {
+      t = (uint32_t)n_tots;
       tots[n_tots++] = (ledger_tot){.ledger = a->ledger};
+      (void)idmap_put(&by_ledger, (u128)a->ledger + 1, t); /* reserved above: cannot fail */
     }
     /* Wrapping sums are fine here: equality of sums mod 2^128 of the two sides is the check. */
     tots[t].dp += a->debits_pending;
@@ -243,6 +253,8 @@ int ledger_check(ledger *l, sk_err *err) {
                tots[t].ledger);
       rc = -1;
     }
+  sk_free(tots);
+  idmap_release(&by_ledger);
   sk_free(r.bal);
   pthread_mutex_unlock(&l->mu);
   if (rc) return sk_err_set(err, SK_ECORRUPT, "ledger invariant violated: %s", r.why);
