@@ -23,6 +23,7 @@ static const sk_command k_commands[] = {
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
     {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
+    {"ledger", cmd_ledger, "double-entry JPY/JPYC ledger: accounts, transfers, wallets, settle"},
     {"version", cmd_version, "print the version and build features"},
 };
 
