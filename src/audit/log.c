@@ -196,10 +196,16 @@ static int quarantine(audit_log *log, uint64_t from, uint64_t to, sk_err *err) {
   char path[PATH_MAX];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  if (snprintf(path, sizeof path, "%s/%s.torn-%lld%03ld", log->dir, AUDIT_FILE_NAME, (long long)ts.tv_sec,
-               ts.tv_nsec / 1000000) >= (int)sizeof path)
-    return sk_err_set(err, SK_ELIMIT, "path too long");
-  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int out = -1;
+  /* Two recoveries within one millisecond (tests, or a crash loop) must not collide: add a
+   * counter rather than fail. */
+  for (int k = 0; out < 0 && k < 1000; k++) {
+    if (snprintf(path, sizeof path, "%s/%s.torn-%lld%03ld-%d", log->dir, AUDIT_FILE_NAME,
+                 (long long)ts.tv_sec, ts.tv_nsec / 1000000, k) >= (int)sizeof path)
+      return sk_err_set(err, SK_ELIMIT, "path too long");
+    out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0 && errno != EEXIST) break;
+  }
   if (out < 0) return sk_err_set(err, SK_EIO, "cannot create %s: %s", path, strerror(errno));
   char buf[1 << 16];
   int ok = 1;
