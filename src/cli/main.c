@@ -17,6 +17,8 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
+    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"version", cmd_version, "print the version and build features"},
 };
 
