@@ -26,6 +26,7 @@ int sk_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands (alphabetical). */
+int cmd_serve(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
     {"version", cmd_version, "print the version and build features"},
 };
 
