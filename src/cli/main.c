@@ -18,6 +18,7 @@ typedef struct sk_command {
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
     {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
+    {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"version", cmd_version, "print the version and build features"},
 };
 
