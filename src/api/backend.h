@@ -26,4 +26,18 @@ typedef struct backend_toy_params {
 
 int backend_toy_new(const backend_toy_params *p, sched_backend *out, sk_err *err);
 
+typedef struct backend_engine_params {
+  const char *model_id;   /* id clients use; NULL: the file name without ".gguf" */
+  uint32_t n_ctx;         /* per sequence; 0: min(n_ctx_train, 4096) */
+  uint32_t n_seq;         /* sequences = parallel slots */
+  uint32_t n_batch;       /* tokens per decode; 0: 512 */
+  uint32_t n_threads;     /* 0: all CPUs */
+  const char *chat_template; /* built-in template name to force, or NULL: the model's own */
+} backend_engine_params;
+
+/* Opens the GGUF at path with the engine (model + one context of n_seq sequences), its
+ * tokenizer and chat template (the model's, else ChatML with a note in *note if non-NULL). */
+int backend_engine_new(const char *path, const backend_engine_params *p, sched_backend *out,
+                       sk_err *err);
+
 #endif

@@ -108,8 +108,8 @@ static int load_config(const char *path, serve_opts *o, char **model_owned) {
 
 int serve_demo_backend(const sk_cli *cli, uint32_t n_ctx, uint32_t n_seq, sched_backend *be,
                        const char **label, sk_err *err);
-int serve_model_backend(const char *path, uint32_t n_ctx, uint32_t n_seq, sched_backend *be,
-                        sk_err *err);
+int serve_model_backend(const char *path, const char *id, uint32_t n_ctx, uint32_t n_seq,
+                        sched_backend *be, sk_err *err);
 
 int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   serve_opts o = {.port = -1, .parallel = -1, .ctx = -1, .queue = -1, .grace_ms = -1};
@@ -153,9 +153,8 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
     }
   }
   if (optind < argc) return sk_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-  char *model_owned = NULL, *host_owned = NULL;
+  char *model_owned = NULL;
   if (o.config && load_config(o.config, &o, &model_owned)) return SK_EXIT_FAIL;
-  if (o.host && o.host != optarg && !o.config) host_owned = NULL;
   if (o.port < 0) o.port = 8080;
   if (o.parallel < 0) o.parallel = 4;
   if (o.ctx < 0) o.ctx = 2048;
@@ -186,12 +185,11 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
     rc = backend_toy_new(&tp, &be, &err);
     label = "toy test model (not a language model)";
   } else if (o.model) {
-    rc = serve_model_backend(o.model, (uint32_t)o.ctx, (uint32_t)o.parallel, &be, &err);
+    rc = serve_model_backend(o.model, NULL, (uint32_t)o.ctx, (uint32_t)o.parallel, &be, &err);
   } else {
     rc = serve_demo_backend(cli, (uint32_t)o.ctx, (uint32_t)o.parallel, &be, &label, &err);
   }
   free(model_owned);
-  (void)host_owned;
   if (rc) return sk_cli_fail("serve", "cannot load the model: %s", err.msg);
 
   sched *sc = NULL;
