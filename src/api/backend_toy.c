@@ -51,7 +51,7 @@ static void toy_fill_logits(const toy *t, int32_t seq, int32_t pos, float *out) 
   out[TOY_B0] = (float)(mix(h, 999) % 4000) / 1000.0f;
   for (int32_t c = 'a'; c <= 'z'; c++) out[c] = (float)(mix(h, (uint64_t)c) % 2000) / 1000.0f;
   /* ending becomes likelier with length, so unbounded requests still end */
-  out[TOY_EOS] = -6.0f + 0.02f * (float)pos;
+  out[TOY_EOS] = -12.0f + 0.005f * (float)pos;
 }
 
 static int toy_decode(void *impl, const eng_batch_tok *b, size_t n, sk_err *err) {

@@ -20,6 +20,9 @@
 
 /* Largest prompt (template applied) in bytes: the body bound plus template overhead. */
 #define HTTP_MAX_PROMPT_BYTES (API_MAX_BODY_BYTES + 64 * 1024)
+/* After the scheduler has ended every job, how long streams get to write their last event
+ * before connections are closed. */
+#define HTTP_DRAIN_MS 3000
 /* Output chunk the library asks the stream callback to fill. */
 #define HTTP_STREAM_BLOCK 16384
 
@@ -28,6 +31,7 @@ struct api_server {
   struct MHD_Daemon *d;
   uint16_t port;
   atomic_ulong next_id;
+  atomic_int live; /* generations with an HTTP answer still being written */
   uint64_t id_salt;
 };
 
@@ -188,6 +192,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void stream_free(void *cls) {
   stream *st = cls;
+  atomic_fetch_sub(&st->s->live, 1);
   sched_job_release(st->job); /* cancels if the client left early */
   api_request_release(&st->req);
   sk_buf_release(&st->out);
@@ -285,6 +290,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     return respond_error(s, c, rc, proto, &e);
   }
   st->s = s;
+  atomic_fetch_add(&s->live, 1);
   st->c = c;
   st->req = req; /* moves ownership */
   st->job = job;
@@ -502,6 +508,11 @@ void api_server_stop(api_server *s, int deadline_ms) {
   MHD_socket fd = MHD_quiesce_daemon(s->d); /* stop accepting */
   if (fd != MHD_INVALID_SOCKET) close(fd);
   sched_shutdown(s->p.sched, deadline_ms); /* finish or cancel in-flight generations */
+  /* let every stream write its final event before connections are closed */
+  for (int waited = 0; atomic_load(&s->live) > 0 && waited < HTTP_DRAIN_MS; waited += 10) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(s->d);                   /* streams have ended: join connection threads */
   sk_free(s);
 }

@@ -69,7 +69,7 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
 }
 
 /* Fills unset options from the JSON config file. */
-static int load_config(const char *path, serve_opts *o, char **model_owned) {
+static int load_config(const char *path, serve_opts *o, char **model_owned, char **host_owned) {
   json_error_t je;
   json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
   if (!j) return sk_cli_fail("serve", "cannot read config %s: line %d: %s", path, je.line, je.text);
@@ -92,6 +92,7 @@ static int load_config(const char *path, serve_opts *o, char **model_owned) {
         char *dup = strdup(json_string_value(v));
         if (!dup) goto bad;
         if (!strcmp(key, "model")) *model_owned = dup;
+        else *host_owned = dup;
         *sdst = dup;
       }
     } else {
@@ -153,8 +154,12 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
     }
   }
   if (optind < argc) return sk_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-  char *model_owned = NULL;
-  if (o.config && load_config(o.config, &o, &model_owned)) return SK_EXIT_FAIL;
+  char *model_owned = NULL, *host_owned = NULL;
+  if (o.config && load_config(o.config, &o, &model_owned, &host_owned)) {
+    free(model_owned);
+    free(host_owned);
+    return SK_EXIT_FAIL;
+  }
   if (o.port < 0) o.port = 8080;
   if (o.parallel < 0) o.parallel = 4;
   if (o.ctx < 0) o.ctx = 2048;
@@ -162,6 +167,7 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   if (o.grace_ms < 0) o.grace_ms = SERVE_SHUTDOWN_DEADLINE_MS;
   if (o.parallel < 1 || o.parallel > ENG_MAX_SEQ || o.ctx < 16 || o.queue < 1 || o.queue > SCHED_MAX_QUEUE) {
     free(model_owned);
+    free(host_owned);
     return sk_cli_usage_error("serve", "config values out of range (parallel 1..%d, ctx >= 16, queue 1..%d)",
                               ENG_MAX_SEQ, SCHED_MAX_QUEUE);
   }
@@ -190,12 +196,16 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
     rc = serve_demo_backend(cli, (uint32_t)o.ctx, (uint32_t)o.parallel, &be, &label, &err);
   }
   free(model_owned);
-  if (rc) return sk_cli_fail("serve", "cannot load the model: %s", err.msg);
+  if (rc) {
+    free(host_owned);
+    return sk_cli_fail("serve", "cannot load the model: %s", err.msg);
+  }
 
   sched *sc = NULL;
   sched_params sp = {.n_parallel = (uint32_t)o.parallel, .max_queue = (uint32_t)o.queue};
   if (sched_new(&be, &sp, &sc, &err)) {
     be.close(be.impl);
+    free(host_owned);
     return sk_cli_fail("serve", "cannot start the scheduler: %s", err.msg);
   }
   api_metrics *m = api_metrics_new();
@@ -206,6 +216,7 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
     sched_free(sc);
     api_metrics_free(m);
     be.close(be.impl);
+    free(host_owned);
     return sk_cli_fail("serve", "%s", m ? err.msg : "out of memory");
   }
   uint16_t port = api_server_port(srv);
@@ -229,6 +240,7 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   sched_free(sc);
   api_metrics_free(m);
   be.close(be.impl);
+  free(host_owned);
   fprintf(stderr, "sekisho serve: stopped\n");
   return SK_EXIT_OK;
 }

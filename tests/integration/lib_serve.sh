@@ -8,6 +8,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+[ -n "${KEEP_TMP:-}" ] && trap - EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$TMP/serve.log" ] && tail -n 20 "$TMP"/*.log >&2; exit 1; }
 
 # start_server NAME ARGS... → sets PORT and SERVER_PID; --port 0 lets the kernel pick a free port

@@ -71,7 +71,7 @@ for m in sekisho_requests_total sekisho_tokens_in_total sekisho_tokens_out_total
 done
 
 # 429 with Retry-After once the bounded queue is full
-start_server small --toy --parallel 1 --queue 1 --ctx 2048
+start_server small --toy --parallel 1 --queue 1 --ctx 2048 --grace 1
 LONG="{\"model\":\"$M\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":1500,\"stream\":true}"
 curl -sN "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG" >"$TMP/s1" 2>/dev/null & c1=$!
 sleep 0.3
@@ -81,10 +81,16 @@ expect_status 429 "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG"
 grep -qi '^retry-after: [0-9]' "$TMP/headers" || fail "429 without Retry-After"
 body_has 'rate_limit'
 
-# graceful SIGTERM: running streams end properly (finish or error event), the process exits 0
+# graceful SIGTERM: in-flight streams get --grace 1 s, then end with an error event and [DONE];
+# the process exits 0 well before the streams could have finished on their own
+t0=$(date +%s)
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || fail "server exited non-zero after SIGTERM"
 wait "$c1" "$c2" || true
-tail -n 3 "$TMP/s1" | grep -q '\[DONE\]' || fail "stream 1 not terminated cleanly on shutdown"
+[ $(( $(date +%s) - t0 )) -le 5 ] || fail "shutdown took longer than the grace period allows"
+for s in s1 s2; do
+  tail -n 3 "$TMP/$s" | grep -q '\[DONE\]' || fail "stream $s not terminated cleanly on shutdown"
+done
+grep -q 'shutting down' "$TMP/s1" || fail "stream 1 was not told the server is shutting down"
 grep -q 'stopped' "$TMP/small.log" || fail "no shutdown message"
 echo "serve_api: all checks passed"
