@@ -191,12 +191,42 @@ static void stop_string_cuts_output(void **state) {
   fx_close(&f);
 }
 
+/* Every chunk a reader takes is valid UTF-8 on its own, although the toy model emits "日" as
+ * three byte tokens. */
+static void chunks_are_whole_characters(void **state) {
+  (void)state;
+  fx f;
+  fx_open(&f, 2, 4, 2048, 200);
+  int saw_split_char = 0;
+  for (uint64_t seed = 1; seed <= 6; seed++) {
+    sched_job *j = submit(&f, "utf8", 150, seed, NULL);
+    sched_job_info info;
+    for (;;) {
+      sk_buf chunk;
+      sk_buf_init(&chunk, 1 << 20);
+      int fin = sched_job_poll(j, 1, &chunk, &info);
+      if (chunk.len) {
+        assert_true(sk_utf8_valid(chunk.data, chunk.len, NULL));
+        assert_null(strstr(chunk.data, "\xef\xbf\xbd")); /* no U+FFFD */
+        for (const char *p = chunk.data; (p = strstr(p, "日")) != NULL; p += 3)
+          if (strncmp(p + 3, "本", 3)) saw_split_char = 1; /* not the whole-word token 日本 */
+      }
+      sk_buf_release(&chunk);
+      if (fin) break;
+    }
+    sched_job_release(j);
+  }
+  assert_true(saw_split_char);
+  fx_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(batching_does_not_change_outputs),
       cmocka_unit_test(queue_is_bounded_and_long_prompts_refused),
       cmocka_unit_test(cancel_frees_the_slot),
       cmocka_unit_test(stop_string_cuts_output),
+      cmocka_unit_test(chunks_are_whole_characters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
