@@ -41,6 +41,16 @@ int chat_template_by_name(const char *name, const char *bos, const char *eos,
 int chat_template_from_string(const char *src, size_t len, const char *bos, const char *eos,
                               chat_template **out, sk_err *err);
 
+struct gguf_file;
+/* The template of a GGUF model: `tokenizer.chat_template` run by the Jinja interpreter; when
+ * that text does not parse but is recognisably a known family (chat_template_guess_name), the
+ * built-in of that family (chat_template_kind says which was chosen). bos/eos may be NULL: they
+ * are then looked up as the texts of tokenizer.ggml.bos_token_id / eos_token_id. SK_ENOTFOUND
+ * when the model has no template, SK_ENOTSUP when it cannot be used; both messages suggest
+ * `--chat-template NAME`. Defined in chat_template_gguf.c. */
+int chat_template_from_gguf(const struct gguf_file *f, const char *bos, const char *eos,
+                            chat_template **out, sk_err *err);
+
 /* Recognises a template family by fingerprint (markers such as <|im_start|>,
  * <|start_header_id|>, <start_of_turn>, [INST]/<<SYS>>); NULL when unknown. */
 const char *chat_template_guess_name(const char *src, size_t len);

@@ -74,7 +74,10 @@ void q4_K_quantize(const float *src, void *dst, int64_t n) {
   block_q4_K *y = dst;
   uint8_t codes[QK_K];
   for (int64_t i = 0; i < n / QK_K; i++) {
-    k45_fit(src + i * QK_K, 15, &y[i].d, &y[i].dmin, y[i].scales, codes);
+    uint16_t d, dmin;
+    k45_fit(src + i * QK_K, 15, &d, &dmin, y[i].scales, codes);
+    y[i].d = d;
+    y[i].dmin = dmin;
     for (int g = 0; g < QK_K / 64; g++)
       for (int l = 0; l < 32; l++)
         y[i].qs[32 * g + l] = (uint8_t)(codes[64 * g + l] | (codes[64 * g + 32 + l] << 4));
@@ -85,7 +88,10 @@ void q5_K_quantize(const float *src, void *dst, int64_t n) {
   block_q5_K *y = dst;
   uint8_t codes[QK_K];
   for (int64_t i = 0; i < n / QK_K; i++) {
-    k45_fit(src + i * QK_K, 31, &y[i].d, &y[i].dmin, y[i].scales, codes);
+    uint16_t d, dmin;
+    k45_fit(src + i * QK_K, 31, &d, &dmin, y[i].scales, codes);
+    y[i].d = d;
+    y[i].dmin = dmin;
     memset(y[i].qh, 0, sizeof y[i].qh);
     for (int g = 0; g < QK_K / 64; g++)
       for (int l = 0; l < 32; l++) {

@@ -23,47 +23,48 @@ static void f32_dequantize(const void *src, float *dst, int64_t n) {
 static void f32_quantize(const float *src, void *dst, int64_t n) {
   memcpy(dst, src, (size_t)n * sizeof(float));
 }
+/* Element loads and stores go through memcpy: tensor data may be unaligned (see blocks.h). */
+static inline uint16_t ld16(const void *p, int64_t i) {
+  uint16_t v;
+  memcpy(&v, (const uint8_t *)p + 2 * i, sizeof v);
+  return v;
+}
+static inline float ldf(const void *p, int64_t i) {
+  float v;
+  memcpy(&v, (const uint8_t *)p + 4 * i, sizeof v);
+  return v;
+}
+static inline void st16(void *p, int64_t i, uint16_t v) { memcpy((uint8_t *)p + 2 * i, &v, 2); }
+
 static void f16_dequantize(const void *src, float *dst, int64_t n) {
-  const uint16_t *h = src;
-  for (int64_t i = 0; i < n; i++)
-    dst[i] = fp16_to_fp32(h[i]);
+  for (int64_t i = 0; i < n; i++) dst[i] = fp16_to_fp32(ld16(src, i));
 }
 static void f16_quantize(const float *src, void *dst, int64_t n) {
-  uint16_t *h = dst;
-  for (int64_t i = 0; i < n; i++)
-    h[i] = fp32_to_fp16(src[i]);
+  for (int64_t i = 0; i < n; i++) st16(dst, i, fp32_to_fp16(src[i]));
 }
 static void bf16_dequantize(const void *src, float *dst, int64_t n) {
-  const uint16_t *h = src;
-  for (int64_t i = 0; i < n; i++)
-    dst[i] = bf16_to_fp32(h[i]);
+  for (int64_t i = 0; i < n; i++) dst[i] = bf16_to_fp32(ld16(src, i));
 }
 static void bf16_quantize(const float *src, void *dst, int64_t n) {
-  uint16_t *h = dst;
-  for (int64_t i = 0; i < n; i++)
-    h[i] = fp32_to_bf16(src[i]);
+  for (int64_t i = 0; i < n; i++) st16(dst, i, fp32_to_bf16(src[i]));
 }
 
 /* ggml_vec_dot_f32/f16/bf16 (generic): products in float, accumulated in double. */
 static float f32_dot(const void *w, const void *a, int64_t n) {
-  const float *x = w, *y = a;
   double sum = 0.0;
-  for (int64_t i = 0; i < n; i++)
-    sum += (double)(x[i] * y[i]);
+  for (int64_t i = 0; i < n; i++) sum += (double)(ldf(w, i) * ldf(a, i));
   return (float)sum;
 }
 static float f16_dot(const void *w, const void *a, int64_t n) {
-  const uint16_t *x = w, *y = a;
   double sum = 0.0;
   for (int64_t i = 0; i < n; i++)
-    sum += (double)(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
+    sum += (double)(fp16_to_fp32(ld16(w, i)) * fp16_to_fp32(ld16(a, i)));
   return (float)sum;
 }
 static float bf16_dot(const void *w, const void *a, int64_t n) {
-  const uint16_t *x = w, *y = a;
   double sum = 0.0;
   for (int64_t i = 0; i < n; i++)
-    sum += (double)(bf16_to_fp32(x[i]) * bf16_to_fp32(y[i]));
+    sum += (double)(bf16_to_fp32(ld16(w, i)) * bf16_to_fp32(ld16(a, i)));
   return (float)sum;
 }
 

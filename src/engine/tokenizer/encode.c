@@ -192,6 +192,6 @@ int tok_encode(const tok_vocab *v, const char *text, size_t len, int add_special
   size_t ncopy = iv.n < cap ? iv.n : cap;
   if (ncopy) memcpy(out, iv.p, ncopy * sizeof *out);
   tok_ivec_release(&iv);
-  if (iv.n > cap) return sk_err_set(err, SK_ELIMIT, "%zu tokens do not fit in %zu", *n_out, cap);
+  if (*n_out > cap) return sk_err_set(err, SK_ELIMIT, "%zu tokens do not fit in %zu", *n_out, cap);
   return SK_OK;
 }

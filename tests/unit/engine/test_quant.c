@@ -304,6 +304,29 @@ static void vec_dot_matches_float64_of_dequantised(void **state) {
   }
 }
 
+/* GGUF allows general.alignment = 1: tensor data may start at any byte. */
+static void unaligned_rows_work(void **state) {
+  (void)state;
+  static float x[256], y0[256], y1[256];
+  static uint8_t q[1200], shifted[1201];
+  const uint32_t types[] = {GTYPE_F16,  GTYPE_BF16, GTYPE_F32,  GTYPE_Q4_0, GTYPE_Q5_1,
+                            GTYPE_Q8_0, GTYPE_Q4_K, GTYPE_Q5_K, GTYPE_Q6_K, GTYPE_Q8_K};
+  rng_state = 99;
+  fill_gauss(x, 256, 1.0f);
+  for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
+    const uint32_t t = types[k];
+    const size_t nb = gtype_row_bytes(t, 256);
+    assert_int_equal(quant_quantize_row(t, x, q, 256), SK_OK);
+    memcpy(shifted + 1, q, nb);
+    quant_dequantize_row(t, q, y0, 256);
+    quant_dequantize_row(t, shifted + 1, y1, 256);
+    assert_memory_equal(y0, y1, sizeof y0);
+    const uint32_t at = quant_vec_dot_type(t);
+    if (at != QUANT_NO_TYPE && at == t)
+      assert_true(quant_vec_dot(t, shifted + 1, q, 256) == quant_vec_dot(t, q, q, 256));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(block_sizes_match_gguf),
@@ -314,6 +337,7 @@ int main(void) {
       cmocka_unit_test(q8_K_activation_quantiser_is_ggml_ref),
       cmocka_unit_test(bit_layouts_match_the_format),
       cmocka_unit_test(vec_dot_matches_float64_of_dequantised),
+      cmocka_unit_test(unaligned_rows_work),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
