@@ -32,6 +32,8 @@ int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
+int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
+int cmd_info(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);
 

@@ -23,6 +23,8 @@ static const sk_command k_commands[] = {
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
+    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
+    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"version", cmd_version, "print the version and build features"},
 };
