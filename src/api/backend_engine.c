@@ -7,12 +7,14 @@
 #include "base/alloc.h"
 #include "engine/chat_template.h"
 #include "engine/engine.h"
+#include "engine/gguf.h"
 #include "engine/tokenizer/tok.h"
 
 typedef struct engb {
   eng_model *m;
   eng_ctx *c;
   const tok_vocab *v;
+  tok_vocab *own_vocab; /* loaded here when the model has none attached */
   chat_template *tmpl;
   char id[API_MAX_MODEL_ID + 1];
 } engb;
@@ -66,6 +68,7 @@ static void e_close(void *impl) {
   engb *b = impl;
   if (!b) return;
   chat_template_free(b->tmpl);
+  tok_free(b->own_vocab);
   eng_ctx_free(b->c);
   eng_model_close(b->m);
   sk_free(b);
@@ -92,6 +95,24 @@ int backend_engine_new(const char *path, const backend_engine_params *p, sched_b
     return rc;
   }
   b->v = eng_model_vocab(b->m);
+  gguf_file *gf = NULL;
+  if ((rc = gguf_open(path, &gf, err))) {
+    e_close(b);
+    return rc;
+  }
+  if (!b->v) { /* the engine did not attach the tokenizer: load it from the same file */
+    rc = tok_load_gguf(gf, &b->own_vocab, err);
+    b->v = b->own_vocab;
+  }
+  if (!rc && !p->chat_template) {
+    rc = chat_template_from_gguf(gf, NULL, NULL, &b->tmpl, err);
+    if (rc == SK_ENOTFOUND || rc == SK_ENOTSUP) rc = SK_OK; /* fall back below */
+  }
+  gguf_close(gf);
+  if (rc) {
+    e_close(b);
+    return sk_err_wrap(err, "%s: ", path);
+  }
   eng_ctx_params cp = {.n_ctx = p->n_ctx, .n_seq = p->n_seq, .n_batch = p->n_batch ? p->n_batch : 512,
                        .n_threads = p->n_threads, .precision = ENG_PRECISION_FAST};
   if ((rc = eng_ctx_new(b->m, &cp, &b->c, err))) {
@@ -101,15 +122,9 @@ int backend_engine_new(const char *path, const backend_engine_params *p, sched_b
   char bos[128], eos[128];
   const char *bs = tok_str_or_null(b->v, tok_bos(b->v), bos, sizeof bos);
   const char *es = tok_str_or_null(b->v, tok_eos(b->v), eos, sizeof eos);
-  const char *src = eng_model_chat_template(b->m);
-  rc = SK_ENOTFOUND;
+  rc = SK_OK;
   if (p->chat_template) rc = chat_template_by_name(p->chat_template, bs, es, &b->tmpl, err);
-  else if (src) {
-    rc = chat_template_from_string(src, strlen(src), bs, es, &b->tmpl, err);
-    const char *guess = rc ? chat_template_guess_name(src, strlen(src)) : NULL;
-    if (rc && guess) rc = chat_template_by_name(guess, bs, es, &b->tmpl, err);
-  }
-  if (rc && !p->chat_template) rc = chat_template_by_name("chatml", bs, es, &b->tmpl, err);
+  else if (!b->tmpl) rc = chat_template_by_name("chatml", bs, es, &b->tmpl, err); /* no usable template */
   if (rc) {
     e_close(b);
     return rc;

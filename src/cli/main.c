@@ -17,14 +17,9 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
+    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
-    {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
-    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
-    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
-    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
-    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
-    {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
-    {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"version", cmd_version, "print the version and build features"},
 };

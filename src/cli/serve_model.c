@@ -11,10 +11,10 @@
 #include "cli/cli.h"
 #include "engine/synth.h"
 
-/* The demo: the smallest synthetic shape, Q8_0 (a few MB, generated in well under a second). */
+/* The demo: the smallest synthetic shape, F16 (well under 1 MB, generated in milliseconds). */
 #define DEMO_ARCH "qwen2"
 #define DEMO_SHAPE "tiny"
-#define DEMO_TYPE "Q8_0"
+#define DEMO_TYPE "F16" /* the forward pass computes F32/F16/BF16 weights today */
 #define DEMO_MODEL_ID "sekisho-demo"
 
 int serve_demo_backend(const sk_cli *cli, uint32_t n_ctx, uint32_t n_seq, sched_backend *be,
@@ -22,13 +22,10 @@ int serve_demo_backend(const sk_cli *cli, uint32_t n_ctx, uint32_t n_seq, sched_
 int serve_model_backend(const char *path, const char *id, uint32_t n_ctx, uint32_t n_seq,
                         sched_backend *be, sk_err *err);
 
-/* Engine forward pass: opened through backend_engine_new once the engine-model branch is in. */
 static int open_engine(const char *path, const char *id, uint32_t n_ctx, uint32_t n_seq,
                        sched_backend *be, sk_err *err) {
   backend_engine_params p = {.model_id = id, .n_ctx = n_ctx, .n_seq = n_seq};
-  (void)p;
-  (void)be;
-  return sk_err_set(err, SK_ENOTSUP, "%s: this build has no engine forward pass yet (use --toy)", path);
+  return backend_engine_new(path, &p, be, err);
 }
 
 int serve_model_backend(const char *path, const char *id, uint32_t n_ctx, uint32_t n_seq,
@@ -55,12 +52,5 @@ int serve_demo_backend(const sk_cli *cli, uint32_t n_ctx, uint32_t n_seq, sched_
             size / 1e6);
   }
   *label = "DEMO model: random weights, output is not meaningful; serve a real model with -m";
-  int rc = open_engine(path, DEMO_MODEL_ID, n_ctx, n_seq, be, err);
-  if (rc == SK_ENOTSUP) {
-    /* Until the engine's forward pass is merged the demo is the toy backend. */
-    backend_toy_params tp = {.n_ctx = n_ctx, .n_seq = n_seq, .decode_us = 2000, .decode_tok_us = 20};
-    *label = "DEMO: deterministic toy model (engine forward pass not in this build)";
-    return backend_toy_new(&tp, be, err);
-  }
-  return rc;
+  return open_engine(path, DEMO_MODEL_ID, n_ctx, n_seq, be, err);
 }
