@@ -194,9 +194,26 @@ static api_finish slot_take_token(sched *s, slot *sl, int32_t tok) {
     sl->n_pend = 0;
   }
   memcpy(sl->pend, piece + ready, sl->n_pend);
+  /* Bytes that can never form a character become U+FFFD before stop matching, so stop strings
+   * match exactly the text the client sees. */
+  char clean[3 * (SCHED_MAX_PIECE + 8)];
+  size_t cn = 0;
+  for (size_t i = 0; i < ready;) {
+    uint32_t cp;
+    size_t l = sk_utf8_decode(piece + i, ready - i, &cp);
+    if (l == 0) {
+      memcpy(clean + cn, "\xef\xbf\xbd", 3);
+      cn += 3;
+      i++;
+    } else {
+      memcpy(clean + cn, piece + i, l);
+      cn += l;
+      i += l;
+    }
+  }
   const char *o;
   size_t on;
-  int hit = stop_feed(sl->stop, piece, ready, &o, &on);
+  int hit = stop_feed(sl->stop, clean, cn, &o, &on);
   pthread_mutex_lock(&s->mu);
   job_emit(j, o, on);
   pthread_cond_broadcast(&j->cv);

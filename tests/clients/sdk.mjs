@@ -28,7 +28,9 @@ for await (const chunk of s) {
 assert.equal(text, r.choices[0].message.content, 'stream and non-stream differ for the same seed');
 assert.equal(finish, r.choices[0].finish_reason);
 assert.deepEqual(usage, r.usage);
-assert.ok(!text.includes('\uFFFD'), 'broken UTF-8 in stream');
+// The toy model's split characters must arrive whole; a random-weight model may emit byte
+// tokens that can never form a character, which are shown as U+FFFD by design.
+if (model === 'sekisho-toy') assert.ok(!text.includes('\uFFFD'), 'broken UTF-8 in stream');
 
 // max_completion_tokens and stop
 const r2 = await oa.chat.completions.create({ model, messages, max_completion_tokens: 5, seed: 3 });
