@@ -55,7 +55,7 @@ static int e_tokenize(void *impl, const char *text, size_t len, int add_special,
 
 static int e_format_chat(void *impl, const api_message *m, size_t n, sk_buf *out, sk_err *err) {
   engb *b = impl;
-  chat_msg stack[16];
+  chat_msg stack[16] = {{0}};
   chat_msg *msgs = n <= 16 ? stack : sk_calloc(n, sizeof *msgs);
   if (!msgs) return sk_err_set(err, SK_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) msgs[i] = (chat_msg){api_role_name(m[i].role), m[i].content};
