@@ -17,10 +17,14 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"audit", cmd_audit, "tamper-evident audit log: append, verify, prove, checkpoint, export, report"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
+    {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
+    {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
+    {"ledger", cmd_ledger, "double-entry JPY/JPYC ledger: accounts, transfers, wallets, settle"},
     {"version", cmd_version, "print the version and build features"},
 };
 

@@ -12,6 +12,9 @@
 #include "engine/gtype.h"
 #include "engine/quant/quant.h"
 
+/* Bytes per generated piece: "<unused_4294967295>" (19) + NUL fits. */
+#define SYNTH_PIECE_SLOT 24
+
 #define SYNTH_NAME_MAX 96          /* "blk.255.attn_output.weight" and friends */
 #define SYNTH_WRITE_BUF (1u << 20) /* stdio buffer for the output file */
 
@@ -269,7 +272,7 @@ static int add_vocab(const synth_config *c, gguf_writer *w, sk_err *err) {
   const char **tok = sk_calloc(n, sizeof *tok);
   float *score = sk_calloc(n, sizeof *score);
   int32_t *type = sk_calloc(n, sizeof *type);
-  char *arena = sk_malloc((size_t)n * 16);
+  char *arena = sk_malloc((size_t)n * SYNTH_PIECE_SLOT);
   int rc = SK_OK;
   if (!tok || !score || !type || !arena) {
     rc = sk_err_set(err, SK_ENOMEM, "out of memory building the vocabulary");
@@ -281,9 +284,9 @@ static int add_vocab(const synth_config *c, gguf_writer *w, sk_err *err) {
   tok[id] = "<s>", type[id++] = TOK_CONTROL;
   tok[id] = "</s>", type[id++] = TOK_CONTROL;
   for (int b = 0; b < 256; b++) {
-    snprintf(a, 16, "<0x%02X>", b);
+    snprintf(a, SYNTH_PIECE_SLOT, "<0x%02X>", b);
     tok[id] = a, type[id++] = TOK_BYTE;
-    a += 16;
+    a += SYNTH_PIECE_SLOT;
   }
   tok[id] = "<|im_start|>", type[id++] = TOK_CONTROL;
   tok[id] = "<|im_end|>", type[id++] = TOK_CONTROL;
@@ -293,12 +296,12 @@ static int add_vocab(const synth_config *c, gguf_writer *w, sk_err *err) {
     a[0] = (char)ch, a[1] = 0;
     sc -= 1.0f;
     tok[id] = a, score[id] = sc, type[id++] = TOK_NORMAL;
-    a += 16;
+    a += SYNTH_PIECE_SLOT;
   }
   for (uint32_t k = 0; id < n; k++) {
-    snprintf(a, 16, "<unused_%u>", k);
+    snprintf(a, SYNTH_PIECE_SLOT, "<unused_%u>", k);
     tok[id] = a, type[id++] = TOK_UNUSED;
-    a += 16;
+    a += SYNTH_PIECE_SLOT;
   }
   rc = gguf_writer_add_str(w, "tokenizer.ggml.model", "llama", err);
   if (!rc) rc = gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", tok, n, err);

@@ -13,6 +13,7 @@
 typedef struct sym {
   int32_t prev, next;
   uint32_t start, n;
+  int32_t id; /* token id of the symbol's text, TOK_NULL when it is no token */
 } sym;
 
 typedef struct bigram {
@@ -32,6 +33,8 @@ typedef struct scratch {
   size_t h_n, h_cap;
   char *w;
   size_t w_cap;
+  unsigned char *raw; /* the word's bytes, one per initial symbol */
+  size_t raw_cap;
 } scratch;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -77,14 +80,16 @@ static bigram heap_pop(scratch *x) {
 static int add_bigram(const tok_vocab *v, scratch *x, int32_t l, int32_t r) {
   if (l < 0 || r < 0) return SK_OK;
   const sym *L = &x->s[l], *R = &x->s[r];
-  int32_t rank = tok_merge_rank(v, x->w + L->start, L->n, x->w + R->start, R->n);
+  int32_t rank = (L->id >= 0 && R->id >= 0)
+                     ? tok_pair_rank(v, L->id, R->id)
+                     : tok_merge_rank(v, x->w + L->start, L->n, x->w + R->start, R->n);
   if (rank < 0) return SK_OK;
   bigram b = {l, r, rank, L->n, R->n};
   return heap_push(x, b);
 }
 
-/* BPE over one byte-encoded word x->w[0..len). */
-static int encode_word(const tok_vocab *v, scratch *x, size_t len, tok_ivec *out) {
+/* BPE over one byte-encoded word x->w[0..len) whose raw bytes are x->raw[0..n_raw). */
+static int encode_word(const tok_vocab *v, scratch *x, size_t len, size_t n_raw, tok_ivec *out) {
   const char *w = x->w;
   if (v->ignore_merges) {
     int32_t id = tok_lookup(v, w, len);
@@ -94,17 +99,18 @@ static int encode_word(const tok_vocab *v, scratch *x, size_t len, tok_ivec *out
     int32_t id = tok_lookup(v, w, 1);
     return id >= 0 ? tok_ivec_push(out, id) : SK_OK;
   }
-  size_t n = 0;
-  int rc = grow((void **)&x->s, &x->s_cap, len, sizeof *x->s);
+  size_t n = n_raw;
+  int rc = grow((void **)&x->s, &x->s_cap, n, sizeof *x->s);
   if (rc) return rc;
-  for (size_t off = 0; off < len; n++) {
-    size_t l = tok_utf8_len((unsigned char)w[off]);
-    if (l > len - off) l = len - off;
-    x->s[n].start = (uint32_t)off;
-    x->s[n].n = (uint32_t)l;
-    x->s[n].prev = (int32_t)n - 1;
-    off += l;
-    x->s[n].next = off < len ? (int32_t)n + 1 : -1;
+  /* one symbol per raw byte: the byte's GPT-2 character (1 or 2 bytes of UTF-8) */
+  for (size_t i = 0, off = 0; i < n; i++) {
+    unsigned char b = x->raw[i];
+    x->s[i].start = (uint32_t)off;
+    x->s[i].n = tok_byte_enc_len[b];
+    x->s[i].prev = (int32_t)i - 1;
+    x->s[i].next = i + 1 < n ? (int32_t)i + 1 : -1;
+    x->s[i].id = v->byte_token[b];
+    off += tok_byte_enc_len[b];
   }
   x->h_n = 0;
   for (size_t i = 1; i < n && !rc; i++) rc = add_bigram(v, x, (int32_t)i - 1, (int32_t)i);
@@ -114,6 +120,7 @@ static int encode_word(const tok_vocab *v, scratch *x, size_t len, tok_ivec *out
     if (L->n == 0 || R->n == 0 || L->n != b.nl || R->n != b.nr || L->next != b.right) continue;
     L->n += R->n;
     R->n = 0;
+    L->id = v->merge_result[b.rank];
     L->next = R->next;
     if (R->next >= 0) x->s[R->next].prev = b.left;
     rc = add_bigram(v, x, L->prev, b.left);
@@ -122,7 +129,7 @@ static int encode_word(const tok_vocab *v, scratch *x, size_t len, tok_ivec *out
   for (int32_t i = 0; i != -1 && !rc; i = x->s[i].next) {
     const sym *S = &x->s[i];
     if (S->n == 0) continue;
-    int32_t id = tok_lookup(v, w + S->start, S->n);
+    int32_t id = S->id >= 0 ? S->id : tok_lookup(v, w + S->start, S->n);
     if (id >= 0) {
       rc = tok_ivec_push(out, id);
       continue;
@@ -152,24 +159,27 @@ int bpe_encode(const tok_vocab *v, const char *text, size_t len, tok_ivec *out) 
   for (size_t i = 0; i < words.n && !rc; i++) {
     size_t wl = words.len[i];
     rc = grow((void **)&x.w, &x.w_cap, wl * 8, 1); /* ≤ 4 bytes per cp, ≤ 2 per byte */
+    if (!rc) rc = grow((void **)&x.raw, &x.raw_cap, wl * 4, 1);
     if (rc) break;
-    size_t o = 0;
+    size_t o = 0, nr = 0;
     for (size_t k = start; k < start + wl; k++) {
       char u[4];
       size_t ul = tok_utf8_put(cp[k], u);
       for (size_t b = 0; b < ul; b++) {
         unsigned char c = (unsigned char)u[b];
+        x.raw[nr++] = c;
         memcpy(x.w + o, tok_byte_enc[c], tok_byte_enc_len[c]);
         o += tok_byte_enc_len[c];
       }
     }
-    rc = encode_word(v, &x, o, out);
+    rc = encode_word(v, &x, o, nr, out);
     start += wl;
   }
   tok_words_release(&words);
   sk_free(x.s);
   sk_free(x.h);
   sk_free(x.w);
+  sk_free(x.raw);
   sk_free(cp);
   sk_free(fl);
   return rc;

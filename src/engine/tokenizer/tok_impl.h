@@ -48,6 +48,12 @@ struct tok_vocab {
   uint32_t *merge_split; /* offset of the separating space inside each merge */
   uint32_t n_merges;
   tok_index merge_index; /* (left,right) -> rank */
+  /* the same merges by token ids, for the hot path, one 8-byte slot each (cache footprint):
+   * left id (21 bits) | right id (21 bits) | rank + 1 (22 bits); 0 = empty. Ids fit because
+   * TOK_MAX_VOCAB and TOK_MAX_MERGES are 2^21. */
+  uint64_t *pair_slots;
+  uint32_t pair_mask;
+  int32_t *merge_result; /* id of left+right, or TOK_NULL when that text is no token */
 
   /* detokenised pieces (render_special = 1 form; control/unknown suppressed separately) */
   char *piece_blob;
@@ -78,6 +84,23 @@ static inline const char *tok_text_ptr(const tok_vocab *v, int32_t id, size_t *l
 int32_t tok_lookup(const tok_vocab *v, const char *s, size_t n);
 /* BPE merge rank of (left, right), or -1. */
 int32_t tok_merge_rank(const tok_vocab *v, const char *l, size_t nl, const char *r, size_t nr);
+/* The same for two tokens by id. */
+static inline uint64_t tok_pair_hash(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  return k;
+}
+_Static_assert(TOK_MAX_VOCAB <= (1u << 21) && TOK_MAX_MERGES < (1u << 22) - 1,
+               "ids and ranks must fit the packed pair slots");
+static inline int32_t tok_pair_rank(const tok_vocab *v, int32_t l, int32_t r) {
+  uint64_t key = ((uint64_t)(uint32_t)l << 21) | (uint32_t)r;
+  for (uint32_t i = (uint32_t)tok_pair_hash(key) & v->pair_mask;; i = (i + 1) & v->pair_mask) {
+    uint64_t e = v->pair_slots[i];
+    if (!e) return -1;
+    if ((e >> 22) == key) return (int32_t)(e & 0x3FFFFF) - 1;
+  }
+}
 
 /* ---- growable int32 vector with the TOK_MAX_TOKENS bound ---- */
 typedef struct tok_ivec {

@@ -106,6 +106,8 @@ void tok_free(tok_vocab *v) {
   sk_free(v->merge_off);
   sk_free(v->merge_split);
   sk_free(v->merge_index.slots);
+  sk_free(v->pair_slots);
+  sk_free(v->merge_result);
   sk_free(v->piece_blob);
   sk_free(v->piece_off);
   sk_free(v->special);
@@ -278,6 +280,37 @@ static int copy_merges(tok_vocab *v, const tok_spec *s, sk_err *err) {
   }
   v->merge_off[s->n_merges] = (uint32_t)off;
   v->n_merges = s->n_merges;
+  return SK_OK;
+}
+
+/* Indexes the merges whose two sides are tokens by id pair (needs the text index). */
+static int index_pairs(tok_vocab *v) {
+  uint32_t cap = 16;
+  while (cap < v->n_merges + v->n_merges / 2) cap <<= 1; /* load factor ≤ 2/3 */
+  v->pair_slots = sk_calloc(cap, sizeof *v->pair_slots);
+  v->merge_result = sk_malloc((v->n_merges ? v->n_merges : 1) * sizeof *v->merge_result);
+  if (!v->pair_slots || !v->merge_result) return SK_ENOMEM;
+  v->pair_mask = cap - 1;
+  char *buf = sk_malloc(2 * TOK_MAX_TOKEN_BYTES + 2);
+  if (!buf) return SK_ENOMEM;
+  for (uint32_t m = 0; m < v->n_merges; m++) {
+    v->merge_result[m] = TOK_NULL;
+    if (v->merge_split[m] == UINT32_MAX) continue;
+    const char *ms = v->merge_blob + v->merge_off[m];
+    size_t mlen = v->merge_off[m + 1] - v->merge_off[m] - 1, nl = v->merge_split[m];
+    if (tok_merge_rank(v, ms, nl, ms + nl + 1, mlen - nl - 1) != (int32_t)m) continue; /* dup */
+    int32_t l = tok_lookup(v, ms, nl), r = tok_lookup(v, ms + nl + 1, mlen - nl - 1);
+    if (l < 0 || r < 0) continue; /* only the string index can match it */
+    /* the merged text, to know the id of the new symbol */
+    memcpy(buf, ms, nl);
+    memcpy(buf + nl, ms + nl + 1, mlen - nl - 1);
+    v->merge_result[m] = tok_lookup(v, buf, mlen - 1);
+    uint64_t key = ((uint64_t)(uint32_t)l << 21) | (uint32_t)r;
+    uint32_t i = (uint32_t)tok_pair_hash(key) & v->pair_mask;
+    while (v->pair_slots[i]) i = (i + 1) & v->pair_mask;
+    v->pair_slots[i] = (key << 22) | (uint64_t)(m + 1);
+  }
+  sk_free(buf);
   return SK_OK;
 }
 
@@ -503,6 +536,7 @@ int tok_vocab_build(const tok_spec *s, tok_vocab **out, sk_err *err) {
       rc = sk_err_set(err, SK_EFORMAT, "tokenizer.ggml.merges is missing (a gpt2 tokenizer "
                                        "needs it)");
     else rc = copy_merges(v, s, err);
+    if (!rc) rc = index_pairs(v);
   }
   if (!rc) rc = special_tokens(v, s, err);
   if (!rc) rc = special_cache(v);

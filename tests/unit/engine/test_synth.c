@@ -218,7 +218,8 @@ static void every_type_writes_and_q4_k_m_mixes_like_llama_cpp(void **state) {
     synth_config c;
     sk_err err;
     assert_int_equal(synth_config_init(&c, "llama", "tiny", &err), SK_OK);
-    c.n_embd = 256, c.n_ff = 512, c.head_dim = 64, c.n_layer = 8; /* K-quant friendly rows */
+    c.n_embd = 256, c.n_ff = 512, c.head_dim = 64; /* K-quant friendly rows */
+    c.n_layer = ft == SYNTH_Q4_K_M ? 8 : 2;
     c.n_head = 2, c.n_head_kv = 1;                                /* q rows 128: fallbacks */
     c.ftype = ft;
     sk_buf b;
