@@ -23,6 +23,7 @@ static const sk_command k_commands[] = {
     {"logits", cmd_logits, "evaluate a prompt file and print logits as JSON (oracle format)"},
     {"run", cmd_run, "generate text from a prompt with a local model"},
     {"chat", cmd_chat, "interactive multi-turn chat with a local model"},
+    {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
     {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
