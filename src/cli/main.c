@@ -21,6 +21,7 @@ static const sk_command k_commands[] = {
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
+    {"keys", cmd_keys, "API keys of the perimeter: create, list, rotate, revoke"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
     {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
