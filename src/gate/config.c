@@ -184,7 +184,9 @@ static int parse_tenant(cfgp *p, yaml_node_t *m, const char *path, gate_tenant *
       if (!v || v->type != YAML_SEQUENCE_NODE) return fail(p, v, sub, "expected a list of model ids", NULL);
       for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
         if (t->n_models == GATE_MAX_TENANT_MODELS) return fail(p, v, sub, "too many models", NULL);
-        if (get_id(p, yaml_document_get_node(p->doc, *it), sub, t->models[t->n_models])) return -1;
+        yaml_node_t *mn = yaml_document_get_node(p->doc, *it);
+        if (scalar(mn) && !strcmp(scalar(mn), "*")) strcpy(t->models[t->n_models], "*");
+        else if (get_id(p, mn, sub, t->models[t->n_models])) return -1;
         t->n_models++;
       }
     } else return unknown(p, k, path);
@@ -287,6 +289,7 @@ int gate_config_parse(const char *text, size_t len, gate_config **out, sk_err *e
   else if (expect_map(&p, root, "(top level)")) rc = -1;
   else {
     FOR_PAIRS(&doc, root, k, v) {
+      if (rc) continue; /* (a break would leave only the macro's inner loop) */
       const char *key = scalar(k) ? scalar(k) : "?";
       if (!strcmp(key, "tenants"))
         rc = parse_list(&p, v, "tenants", GATE_MAX_TENANTS, sizeof(gate_tenant), (void **)&c->tenants, &c->n_tenants, one_tenant);
@@ -301,7 +304,6 @@ int gate_config_parse(const char *text, size_t len, gate_config **out, sk_err *e
         uint64_t ver;
         rc = get_u64(&p, v, key, 1, &ver);
       } else rc = unknown(&p, k, "(top level)");
-      if (rc) break;
     }
   }
   if (!rc && !c->n_tenants) rc = sk_err_set(err, SK_EFORMAT, "line 1: tenants: at least one tenant is required");
@@ -323,7 +325,7 @@ int gate_config_load_file(const char *path, gate_config **out, sk_err *err) {
   if (rc) return rc;
   rc = gate_config_parse(text, len, out, err);
   sk_free(text);
-  if (rc) sk_err_wrap(err, "%s: ", path);
+  if (rc) sk_err_wrap(err, "%s", path);
   return rc;
 }
 

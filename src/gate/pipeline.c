@@ -294,13 +294,13 @@ int gate_open(const gate_params *p, gate **out, sk_err *err) {
     char adir[4200];
     sk_path_join(adir, sizeof adir, p->data_dir, "audit");
     rc = audit_open(adir, NULL, &g->audit, err);
-    if (rc) sk_err_wrap(err, "audit log: ");
+    if (rc) sk_err_wrap(err, "audit log");
   }
   if (!rc) {
     snprintf(path, sizeof path, "%s/budget.db", gdir);
     ledger_options lo = {.sync_full = 1};
     rc = ledger_open(path, &lo, &g->led, err);
-    if (rc) sk_err_wrap(err, "budget ledger: ");
+    if (rc) sk_err_wrap(err, "budget ledger");
   }
   if (!rc) {
     pii_options po = {.disable_mecab = p->disable_mecab};
