@@ -423,7 +423,7 @@ static int stage_scan(gate *g, gate_ticket *t, const gate_call *c, pii_findings 
     crypto_hash_sha256_update(&hs, (const unsigned char *)s, n + 1);
     sk_err err;
     if (pii_scan(g->scanner, s, n, &f[i], &err)) {
-      deny(d, 500, 0, "the personal-data scan failed (%s); the request was not sent", err.msg);
+      deny(d, 500, 0, "the personal-data scan failed (%.400s); the request was not sent", err.msg);
       return -1;
     }
     pii_level l = pii_classify(&f[i]);
@@ -486,7 +486,7 @@ static int stage_hold(gate *g, gate_ticket *t, const gate_call *c, gate_denial *
   sk_err err;
   u128 bid, sink;
   if (ensure_budget(g, t->tenant, &bid, &sink, &err)) {
-    deny(d, 500, 0, "the budget ledger failed (%s); the request was not sent", err.msg);
+    deny(d, 500, 0, "the budget ledger failed (%.400s); the request was not sent", err.msg);
     return -1;
   }
   randombytes_buf(&t->hold_id, sizeof t->hold_id);
@@ -495,7 +495,7 @@ static int stage_hold(gate *g, gate_ticket *t, const gate_call *c, gate_denial *
                         .ledger = LEDGER_JPY, .code = GATE_LEDGER_CODE, .timeout_s = t->cfg->c->hold_timeout_s};
   ledger_result r;
   if (ledger_hold(g->led, &hr, &r, &err)) {
-    deny(d, 500, 0, "the budget ledger failed (%s); the request was not sent", err.msg);
+    deny(d, 500, 0, "the budget ledger failed (%.400s); the request was not sent", err.msg);
     return -1;
   }
   if (r != LEDGER_OK) {
@@ -544,7 +544,7 @@ static int stage_pseudonymise(gate *g, gate_ticket *t, gate_call *c, pii_finding
         sk_buf_append_byte(&out, 0)) {
       sk_buf_release(&out);
       sodium_memzero(&key, sizeof key);
-      deny(d, 500, 0, "pseudonymisation failed (%s); the request was not sent", err.msg);
+      deny(d, 500, 0, "pseudonymisation failed (%.400s); the request was not sent", err.msg);
       return -1;
     }
     sk_free(c->msgs[i].content);
@@ -653,7 +653,7 @@ int gate_upstream_start(gate *g, gate_ticket *t, const gate_call *c, gate_denial
   int rc = up_start(&p, &t->up, &err);
   sk_free(msgs);
   if (rc) {
-    deny(d, 502, 0, "cannot reach the upstream: %s", err.msg);
+    deny(d, 502, 0, "cannot reach the upstream: %.400s", err.msg);
     return SK_EDENIED;
   }
   return 0;
