@@ -38,13 +38,13 @@ models:
     base_url: http://127.0.0.1:$UP
     max_data_class: personal
 YAML
-key() { "$SEKISHO" --data-dir "$TMP/data" keys create "$@" | sed 's/.*"key":"\([^"]*\)".*/\1/'; }
+key() { "$SEKISHO" --data-dir "$TMP/data-gate" keys create "$@" | sed 's/.*"key":"\([^"]*\)".*/\1/'; }
 K_ANY=$(key --tenant yushi --user tanaka --residency any)
 K_ONPREM=$(key --tenant yushi --user sato --residency onprem)
 K_EIGYO=$(key --tenant eigyo --user suzuki --residency any)
-K_REVOKED_JSON=$("$SEKISHO" --data-dir "$TMP/data" keys create --tenant yushi --user old --residency any)
+K_REVOKED_JSON=$("$SEKISHO" --data-dir "$TMP/data-gate" keys create --tenant yushi --user old --residency any)
 K_REVOKED=$(echo "$K_REVOKED_JSON" | sed 's/.*"key":"\([^"]*\)".*/\1/')
-"$SEKISHO" --data-dir "$TMP/data" keys revoke "$(echo "$K_REVOKED_JSON" | sed 's/.*"id":"\([^"]*\)".*/\1/')" >/dev/null
+"$SEKISHO" --data-dir "$TMP/data-gate" keys revoke "$(echo "$K_REVOKED_JSON" | sed 's/.*"id":"\([^"]*\)".*/\1/')" >/dev/null
 start_server gate --toy --config "$TMP/gate.yaml"
 U="$BASE/v1/chat/completions"
 rec_count() { [ -f "$TMP/rec.jsonl" ] && wc -l <"$TMP/rec.jsonl" || echo 0; }
@@ -97,7 +97,7 @@ node tests/clients/gate_sdk.mjs "$BASE" "$K_ANY" || fail "SDK clients"
 
 # every denial is in the audit log; the sum of posted costs stays within the budget
 sleep 0.5
-A="$TMP/data/audit/records.log"
+A="$TMP/data-gate/audit/records.log"
 for s in 400 401 403 413 429; do grep -aq "\"status\":$s" "$A" || fail "no audit record of a $s denial"; done
 spent=$(grep -ao '"cost":[0-9]*' "$A" | awk -F: '{s+=$2} END {print s+0}')
 [ "$spent" -le 100 ] || fail "spent $spent yen of a 100-yen budget"
