@@ -43,6 +43,20 @@ const char *api_conn_header(const api_conn *c, const char *name) {
   return MHD_lookup_connection_value(c->c, MHD_HEADER_KIND, name);
 }
 
+int api_conn_loopback(const api_conn *c) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (!ci || !ci->client_addr) return 0;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+  if (sa->sa_family == AF_INET6) {
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+  }
+  return 0;
+}
+
 /* Per-request state across the library's calls of the access handler. */
 typedef struct req_ctx {
   sk_buf body;
@@ -115,7 +129,30 @@ typedef struct stream {
   sk_buf out; /* bytes rendered, not yet handed to the library */
   size_t off;
   int done;
+  void *ticket;    /* the perimeter's per-request state, or NULL */
+  api_gen_src ext; /* ext.poll: an external generation instead of job */
+  sched_job_info info;
 } stream;
+
+static int gen_poll(stream *st, int timeout_ms, sk_buf *text, sched_job_info *info) {
+  if (st->ext.poll) return st->ext.poll(st->ext.impl, timeout_ms, text, info);
+  return sched_job_poll(st->job, timeout_ms, text, info);
+}
+
+static void gen_cancel(stream *st) {
+  if (st->job) sched_job_cancel(st->job);
+}
+
+/* Ends an admitted request's life in the perimeter (audit "completed", budget settled). */
+static void gate_finish(api_server *s, void *ticket, const sched_job_info *info) {
+  if (ticket && s->p.gops && s->p.gops->finish) s->p.gops->finish(s->p.gops_ud, ticket, info);
+}
+
+static void add_gate_headers(api_server *s, struct MHD_Response *r, void *ticket) {
+  if (!ticket || !s->p.gops || !s->p.gops->header) return;
+  const char *n, *v;
+  for (int i = 0; s->p.gops->header(s->p.gops_ud, ticket, i, &n, &v); i++) MHD_add_response_header(r, n, v);
+}
 
 static int render_begin(stream *st) {
   return st->req.proto == API_PROTO_ANTHROPIC ? anthropic_stream_begin(&st->req, &st->res, &st->out)
@@ -173,18 +210,20 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     }
     if (st->done) return MHD_CONTENT_READER_END_OF_STREAM;
     if (client_gone(st->c)) {
-      sched_job_cancel(st->job);
+      gen_cancel(st);
       return MHD_CONTENT_READER_END_WITH_ERROR;
     }
     sk_buf text;
     sk_buf_init(&text, SIZE_MAX / 2);
     sched_job_info info;
-    int fin = sched_job_poll(st->job, HTTP_POLL_MS, &text, &info);
+    int fin = gen_poll(st, HTTP_POLL_MS, &text, &info);
     if (text.len) render_delta(st, text.data, text.len);
     sk_buf_release(&text);
     if (fin) {
+      if (st->ext.poll) st->res.n_prompt = info.n_prompt;
       render_end(st, &info);
       record(st->s, &info);
+      st->info = info;
       st->done = 1;
     }
   }
@@ -193,7 +232,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 static void stream_free(void *cls) {
   stream *st = cls;
   atomic_fetch_sub(&st->s->live, 1);
-  sched_job_release(st->job); /* cancels if the client left early */
+  if (st->job) sched_job_release(st->job); /* cancels if the client left early */
+  if (st->ext.release) st->ext.release(st->ext.impl);
+  gate_finish(st->s, st->ticket, st->done ? &st->info : NULL);
   api_request_release(&st->req);
   sk_buf_release(&st->out);
   sk_free(st);
@@ -230,26 +271,41 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
   if (proto == API_PROTO_ANTHROPIC) bad = anthropic_parse_messages(rc->body.data, rc->body.len, &req, &e);
   else if (proto == API_PROTO_OPENAI_CHAT) bad = openai_parse_chat(rc->body.data, rc->body.len, &req, &e);
   else bad = openai_parse_completion(rc->body.data, rc->body.len, &req, &e);
-  if (bad) return respond_error(s, c, rc, proto, &e);
+  api_conn ac = {c};
+  if (bad) {
+    if (s->p.gops && s->p.gops->reject) s->p.gops->reject(s->p.gops_ud, &ac, proto, &e);
+    return respond_error(s, c, rc, proto, &e);
+  }
+  void *ticket = NULL;
+  api_gen_src ext = {0};
+  if (s->p.gops && s->p.gops->admit && s->p.gops->admit(s->p.gops_ud, &ac, &req, &e, &ticket, &ext)) {
+    api_request_release(&req);
+    return respond_error(s, c, rc, proto, &e);
+  }
 
   /* ---- the gate seam: parse → (hook) → schedule ---- */
   if (s->p.gate) {
-    api_conn ac = {c};
     if (s->p.gate(s->p.gate_ud, &ac, &req, &e)) {
+      gate_finish(s, ticket, NULL);
+      if (ext.release) ext.release(ext.impl);
       api_request_release(&req);
       return respond_error(s, c, rc, proto, &e);
     }
   }
 
+  sched_job *job = NULL;
+  size_t n_toks = 0;
+  if (ext.poll) goto admitted; /* the perimeter relays this one from an external provider */
   if (strcmp(req.model, s->p.be->model_id)) {
     api_err(&e, API_ERR_NOT_FOUND, "model", "model '%.200s' does not exist; this server serves '%s' (GET /v1/models)",
             req.model, s->p.be->model_id);
+    gate_finish(s, ticket, NULL);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
   int32_t *toks = NULL;
-  size_t n_toks = 0;
   if (build_prompt(s, &req, &toks, &n_toks, &e)) {
+    gate_finish(s, ticket, NULL);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
@@ -267,12 +323,12 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
                          .sampling = sp,
                          .stop = (const char *const *)req.stop,
                          .n_stop = req.n_stop};
-  sched_job *job = NULL;
   sk_err err;
   sk_err_clear(&err);
   int src = sched_submit(s->p.sched, &jp, &job, &err);
   sk_free(toks);
   if (src) {
+    gate_finish(s, ticket, NULL);
     api_err_kind k = src == SK_EBUSY ? API_ERR_RATE_LIMIT
                      : src == SK_EDENIED ? API_ERR_UNAVAILABLE
                      : src == SK_ENOMEM ? API_ERR_INTERNAL
@@ -282,9 +338,12 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     return respond_error(s, c, rc, proto, &e);
   }
 
+admitted:;
   stream *st = sk_calloc(1, sizeof *st);
   if (!st) {
-    sched_job_release(job);
+    if (job) sched_job_release(job);
+    if (ext.release) ext.release(ext.impl);
+    gate_finish(s, ticket, NULL);
     api_request_release(&req);
     api_err(&e, API_ERR_INTERNAL, "", "out of memory");
     return respond_error(s, c, rc, proto, &e);
@@ -294,9 +353,11 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
   st->c = c;
   st->req = req; /* moves ownership */
   st->job = job;
+  st->ticket = ticket;
+  st->ext = ext;
   make_id(s, proto == API_PROTO_ANTHROPIC ? "msg_" : proto == API_PROTO_OPENAI_CHAT ? "chatcmpl-" : "cmpl-",
           st->id, sizeof st->id);
-  st->res = (api_result){.id = st->id, .model = s->p.be->model_id, .created = (int64_t)wall_s(),
+  st->res = (api_result){.id = st->id, .model = ext.poll ? st->req.model : s->p.be->model_id, .created = (int64_t)wall_s(),
                          .n_prompt = (int32_t)n_toks};
   sk_buf_init(&st->out, SIZE_MAX / 2);
 
@@ -311,6 +372,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    add_gate_headers(s, r, ticket);
     api_metrics_request(s->p.metrics, rc->ep, 200);
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
@@ -322,15 +384,18 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
   sk_buf_init(&text, SIZE_MAX / 2);
   sched_job_info info;
   for (;;) {
-    if (sched_job_poll(job, HTTP_POLL_MS, &text, &info)) break;
+    if (gen_poll(st, HTTP_POLL_MS, &text, &info)) break;
     if (client_gone(c)) {
-      sched_job_cancel(job);
+      gen_cancel(st);
       sk_buf_release(&text);
       stream_free(st);
       return MHD_NO; /* nobody to answer */
     }
   }
   record(s, &info);
+  st->info = info;
+  st->done = 1;
+  if (ext.poll) st->res.n_prompt = info.n_prompt;
   enum MHD_Result ret;
   if (info.finish == API_FINISH_ERROR || info.finish == API_FINISH_CANCELLED) {
     finish_error(&info, &e);
@@ -345,7 +410,15 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     if (proto == API_PROTO_ANTHROPIC) anthropic_render_result(&st->req, &st->res, &st->out);
     else openai_render_result(&st->req, &st->res, &st->out);
     api_metrics_request(s->p.metrics, rc->ep, 200);
-    ret = respond(c, 200, "application/json", st->out.data ? st->out.data : "{}", st->out.len, 0);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(st->out.len, st->out.data ? st->out.data : (void *)"{}", MHD_RESPMEM_MUST_COPY);
+    if (!r) ret = MHD_NO;
+    else {
+      MHD_add_response_header(r, "Content-Type", "application/json");
+      add_gate_headers(s, r, ticket);
+      ret = MHD_queue_response(c, 200, r);
+      MHD_destroy_response(r);
+    }
   }
   sk_buf_release(&text);
   stream_free(st);
@@ -372,6 +445,7 @@ static enum MHD_Result handle_simple(api_server *s, struct MHD_Connection *c, re
     sched_get_stats(s->p.sched, &st);
     api_metrics_request(s->p.metrics, rc->ep, 200);
     if (s->p.metrics) api_metrics_render(s->p.metrics, &st, &b);
+    if (s->p.gops && s->p.gops->metrics) s->p.gops->metrics(s->p.gops_ud, &b);
     ret = respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "", b.len, 0);
   } else {
     const char *id = s->p.be->model_id;
@@ -419,6 +493,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       api_err(&e, API_ERR_TOO_LARGE, "", "request body of %s bytes exceeds the limit of %u bytes", cl,
               API_MAX_BODY_BYTES);
       rc->too_large = 2;
+      if (s->p.gops && s->p.gops->reject) {
+        api_conn ac = {c};
+        s->p.gops->reject(s->p.gops_ud, &ac, rc->ep == API_EP_MESSAGES ? API_PROTO_ANTHROPIC : API_PROTO_OPENAI_CHAT, &e);
+      }
       return respond_error(s, c, rc, rc->ep == API_EP_MESSAGES ? API_PROTO_ANTHROPIC : API_PROTO_OPENAI_CHAT, &e);
     }
     return MHD_YES;
@@ -435,9 +513,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   api_error e;
   if (rc->too_large) {
     api_err(&e, API_ERR_TOO_LARGE, "", "request body exceeds the limit of %u bytes", API_MAX_BODY_BYTES);
+    if (s->p.gops && s->p.gops->reject) {
+      api_conn ac = {c};
+      s->p.gops->reject(s->p.gops_ud, &ac, proto, &e);
+    }
     return respond_error(s, c, rc, proto, &e);
   }
   int gen = rc->ep == API_EP_CHAT || rc->ep == API_EP_COMPLETIONS || rc->ep == API_EP_MESSAGES;
+  if (rc->ep == API_EP_OTHER && !strncmp(url, "/admin/", 7) && s->p.gops && s->p.gops->admin) {
+    api_conn ac = {c};
+    sk_buf b;
+    sk_buf_init(&b, 1 << 20);
+    int st = s->p.gops->admin(s->p.gops_ud, &ac, method, url, rc->body.data, rc->body.len, &b);
+    api_metrics_request(s->p.metrics, rc->ep, st);
+    enum MHD_Result ret = respond(c, st, "application/json", b.data ? b.data : "{}", b.len, 0);
+    sk_buf_release(&b);
+    return ret;
+  }
   if (rc->ep == API_EP_OTHER) {
     api_err(&e, API_ERR_NOT_FOUND, "", "no route for %s %.200s", method, url);
     return respond_error(s, c, rc, proto, &e);

@@ -41,6 +41,35 @@ const char *api_conn_header(const api_conn *c, const char *name);
  * e filled (rendered in the request's own API shape). May rewrite req (e.g. redact). */
 typedef int (*api_gate_fn)(void *ud, const api_conn *c, api_request *req, api_error *e);
 
+/* 1 when the client connected over loopback (127.0.0.0/8 or ::1). */
+int api_conn_loopback(const api_conn *c);
+
+/* A generation produced elsewhere than the local scheduler (an external provider relayed by the
+ * perimeter). poll has sched_job_poll's contract; release frees impl (called exactly once). */
+typedef struct api_gen_src {
+  void *impl;
+  int (*poll)(void *impl, int timeout_ms, sk_buf *out, sched_job_info *info);
+  void (*release)(void *impl);
+} api_gen_src;
+
+/* The perimeter's hooks (gate/, wired by `sekisho serve`); each may be NULL.
+ *   admit:   after parsing. 0 admits: *ticket is the gate's per-request state, and ext->poll set
+ *            means the answer comes from ext instead of the scheduler. -1 denies with e.
+ *   header:  response header i of an admitted request (1 while there are more).
+ *   finish:  once per admitted request when it ends (info NULL: it never produced an answer).
+ *   reject:  a generation request refused before admission (malformed, too large, bad method).
+ *   admin:   /admin/... requests: fills out with JSON, returns the HTTP status.
+ *   metrics: appends Prometheus lines to /metrics. */
+typedef struct api_gate_ops {
+  int (*admit)(void *ud, const api_conn *c, api_request *req, api_error *e, void **ticket, api_gen_src *ext);
+  int (*header)(void *ud, void *ticket, int i, const char **name, const char **value);
+  void (*finish)(void *ud, void *ticket, const sched_job_info *info);
+  void (*reject)(void *ud, const api_conn *c, api_proto proto, const api_error *e);
+  int (*admin)(void *ud, const api_conn *c, const char *method, const char *url, const char *body, size_t len,
+               sk_buf *out);
+  void (*metrics)(void *ud, sk_buf *out);
+} api_gate_ops;
+
 typedef struct api_server_params {
   const char *host;       /* numeric IPv4/IPv6 address to bind; NULL: 127.0.0.1 */
   uint16_t port;          /* 0: pick a free port (see api_server_port) */
@@ -49,6 +78,8 @@ typedef struct api_server_params {
   api_metrics *metrics;   /* borrowed, may be NULL */
   api_gate_fn gate;       /* may be NULL */
   void *gate_ud;
+  const api_gate_ops *gops; /* the perimeter; may be NULL */
+  void *gops_ud;
   const char *model_label; /* shown by /health and /v1/models (e.g. "demo model") or NULL */
 } api_server_params;
 

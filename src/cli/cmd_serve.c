@@ -14,6 +14,10 @@
 #include "api/sched.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "gate/pipeline.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 
 /* In-flight generations get this long to finish after SIGTERM before they are cancelled. */
 #define SERVE_SHUTDOWN_DEADLINE_MS 10000
@@ -45,8 +49,9 @@ static void usage(FILE *o) {
           "\n"
           "  -m, --model FILE   GGUF model to serve; without it a small DEMO model is generated\n"
           "                     once under DATA_DIR/models/ and served as 'sekisho-demo'\n"
-          "  --config FILE      JSON object with any of: model, host, port, parallel, ctx, queue\n"
-          "                     (command-line options win); default: built-in settings\n"
+          "  --config FILE      perimeter config (YAML: tenants, models/routes, limits, budgets,\n"
+          "                     optional server: section; flags win); reloaded when it changes.\n"
+          "                     Default: one local-only tenant 'demo' (see docs/gate.md)\n"
           "  --host ADDR        numeric address to listen on (default 127.0.0.1)\n"
           "  --port N           TCP port (default 8080; 0 picks a free one)\n"
           "  --parallel N       concurrent sequences per forward pass (default 4, max %d)\n"
@@ -68,43 +73,36 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
-/* Fills unset options from the JSON config file. */
-static int load_config(const char *path, serve_opts *o, char **model_owned, char **host_owned) {
-  json_error_t je;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (!j) return sk_cli_fail("serve", "cannot read config %s: line %d: %s", path, je.line, je.text);
-  if (!json_is_object(j)) {
-    json_decref(j);
-    return sk_cli_fail("serve", "config %s must be a JSON object", path);
+/* Fills unset options from the config's server: section (command-line options win). */
+static void apply_server_section(const gate_config *c, serve_opts *o) {
+  if (!o->model && c->server_model[0]) o->model = c->server_model;
+  if (!o->host && c->server_host[0]) o->host = c->server_host;
+  if (o->port < 0) o->port = c->server_port;
+  if (o->parallel < 0) o->parallel = c->server_parallel;
+  if (o->ctx < 0) o->ctx = c->server_ctx;
+  if (o->queue < 0) o->queue = c->server_queue;
+}
+
+const api_gate_ops *serve_gate_ops(gate *g, const char *local_model, void **ud);
+
+/* Watches the config file and reloads it when it changes (hot reload); a bad edit keeps the old
+ * config running and is reported with its line. */
+typedef struct reload_ctx {
+  gate *g;
+  atomic_int stop;
+} reload_ctx;
+static void *reload_main(void *arg) {
+  reload_ctx *r = arg;
+  while (!atomic_load(&r->stop)) {
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    sk_err err;
+    sk_err_clear(&err);
+    int rc = gate_reload_if_changed(r->g, &err);
+    if (rc == 1) fprintf(stderr, "sekisho serve: configuration reloaded\n");
+    else if (rc < 0) fprintf(stderr, "sekisho serve: configuration NOT reloaded (still running the previous one): %s\n", err.msg);
   }
-  const char *key;
-  json_t *v;
-  json_object_foreach(j, key, v) {
-    long *dst = !strcmp(key, "port") ? &o->port : !strcmp(key, "parallel") ? &o->parallel
-                : !strcmp(key, "ctx") ? &o->ctx : !strcmp(key, "queue") ? &o->queue : NULL;
-    if (dst) {
-      if (!json_is_integer(v)) goto bad;
-      if (*dst < 0) *dst = (long)json_integer_value(v);
-    } else if (!strcmp(key, "model") || !strcmp(key, "host")) {
-      if (!json_is_string(v)) goto bad;
-      const char **sdst = !strcmp(key, "model") ? &o->model : &o->host;
-      if (!*sdst) {
-        char *dup = strdup(json_string_value(v));
-        if (!dup) goto bad;
-        if (!strcmp(key, "model")) *model_owned = dup;
-        else *host_owned = dup;
-        *sdst = dup;
-      }
-    } else {
-      fprintf(stderr, "sekisho serve: warning: config key '%s' is not used by serve\n", key);
-    }
-    continue;
-  bad:
-    json_decref(j);
-    return sk_cli_fail("serve", "config %s: '%s' has the wrong type", path, key);
-  }
-  json_decref(j);
-  return 0;
+  return NULL;
 }
 
 int serve_demo_backend(const sk_cli *cli, uint32_t n_ctx, uint32_t n_seq, sched_backend *be,
@@ -155,10 +153,12 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   }
   if (optind < argc) return sk_cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
   char *model_owned = NULL, *host_owned = NULL;
-  if (o.config && load_config(o.config, &o, &model_owned, &host_owned)) {
-    free(model_owned);
-    free(host_owned);
-    return SK_EXIT_FAIL;
+  gate_config *gcfg = NULL;
+  {
+    sk_err cerr;
+    if (o.config && gate_config_load_file(o.config, &gcfg, &cerr))
+      return sk_cli_fail("serve", "invalid config: %s", cerr.msg);
+    if (gcfg) apply_server_section(gcfg, &o);
   }
   if (o.port < 0) o.port = 8080;
   if (o.parallel < 0) o.parallel = 4;
@@ -166,6 +166,7 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   if (o.queue < 0) o.queue = SCHED_DEFAULT_QUEUE;
   if (o.grace_ms < 0) o.grace_ms = SERVE_SHUTDOWN_DEADLINE_MS;
   if (o.parallel < 1 || o.parallel > ENG_MAX_SEQ || o.ctx < 16 || o.queue < 1 || o.queue > SCHED_MAX_QUEUE) {
+    gate_config_free(gcfg);
     free(model_owned);
     free(host_owned);
     return sk_cli_usage_error("serve", "config values out of range (parallel 1..%d, ctx >= 16, queue 1..%d)",
@@ -197,13 +198,45 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   }
   free(model_owned);
   if (rc) {
+    gate_config_free(gcfg);
     free(host_owned);
     return sk_cli_fail("serve", "cannot load the model: %s", err.msg);
   }
 
+  /* The perimeter: every generation passes gate/pipeline.c. Without --config, the built-in config
+   * serves one local-only tenant "demo" (loopback clients without a key map to it). */
+  if (!gcfg && gate_config_default(be.model_id, &gcfg, &err)) {
+    be.close(be.impl);
+    free(host_owned);
+    return sk_cli_fail("serve", "built-in config: %s", err.msg);
+  }
+  gate *gt = NULL;
+  gate_params gp = {.data_dir = cli->data_dir, .config = gcfg, .config_path = o.config, .local_model = be.model_id};
+  if (gate_open(&gp, &gt, &err)) {
+    be.close(be.impl);
+    free(host_owned);
+    return sk_cli_fail("serve", "cannot start the perimeter: %s", err.msg);
+  }
+  if (gate_keys_count(gate_get_keys(gt)) == 0) {
+    gate_key k;
+    char tok[GATE_MAX_TOKEN];
+    const char *tenant = gcfg->anonymous_tenant[0] ? gcfg->anonymous_tenant : gcfg->tenants[0].id;
+    if (!gate_keys_create(gate_get_keys(gt), tenant, "admin", GATE_ROLE_ADMIN, GATE_RES_ONPREM, &k, tok, &err))
+      fprintf(stderr, "sekisho serve: created the first admin key (shown only now; stored hashed in %s/gate/keys.json):\n  %s\n",
+              cli->data_dir, tok);
+  }
+  void *gops_ud = NULL;
+  const api_gate_ops *gops = serve_gate_ops(gt, be.model_id, &gops_ud);
+  reload_ctx rctx = {.g = gt};
+  pthread_t rth;
+  int have_rth = o.config && !pthread_create(&rth, NULL, reload_main, &rctx);
+
   sched *sc = NULL;
   sched_params sp = {.n_parallel = (uint32_t)o.parallel, .max_queue = (uint32_t)o.queue};
   if (sched_new(&be, &sp, &sc, &err)) {
+    atomic_store(&rctx.stop, 1);
+    if (have_rth) pthread_join(rth, NULL);
+    gate_close(gt);
     be.close(be.impl);
     free(host_owned);
     return sk_cli_fail("serve", "cannot start the scheduler: %s", err.msg);
@@ -211,8 +244,11 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   api_metrics *m = api_metrics_new();
   api_server *srv = NULL;
   api_server_params hp = {.host = o.host, .port = (uint16_t)o.port, .sched = sc, .be = &be, .metrics = m,
-                          .model_label = label};
+                          .model_label = label, .gops = gops, .gops_ud = gops_ud};
   if (!m || api_server_start(&hp, &srv, &err)) {
+    atomic_store(&rctx.stop, 1);
+    if (have_rth) pthread_join(rth, NULL);
+    gate_close(gt);
     sched_free(sc);
     api_metrics_free(m);
     be.close(be.impl);
@@ -237,6 +273,9 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   fprintf(stderr, "sekisho serve: %s received, finishing in-flight requests (up to %ld s)\n",
           sig == SIGTERM ? "SIGTERM" : "SIGINT", o.grace_ms / 1000);
   api_server_stop(srv, (int)o.grace_ms);
+  atomic_store(&rctx.stop, 1);
+  if (have_rth) pthread_join(rth, NULL);
+  gate_close(gt);
   sched_free(sc);
   api_metrics_free(m);
   be.close(be.impl);

@@ -24,6 +24,7 @@ static const sk_command k_commands[] = {
     {"run", cmd_run, "generate text from a prompt with a local model"},
     {"chat", cmd_chat, "interactive multi-turn chat with a local model"},
     {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
+    {"keys", cmd_keys, "API keys of the perimeter: create, list, rotate, revoke"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
     {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},

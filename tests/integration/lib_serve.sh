@@ -15,7 +15,7 @@ fail() { echo "FAIL: $*" >&2; [ -f "$TMP/serve.log" ] && tail -n 20 "$TMP"/*.log
 start_server() {
   local name=$1; shift
   rm -f "$TMP/$name.port"
-  "$SEKISHO" --data-dir "$TMP/data" serve --port 0 --port-file "$TMP/$name.port" "$@" \
+  "$SEKISHO" --data-dir "$TMP/data-$name" serve --port 0 --port-file "$TMP/$name.port" "$@" \
     >"$TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
