@@ -19,7 +19,7 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   file(TOUCH_NOCREATE "/work/wt-model/build-rel/CMakeFiles/cmake.verify_globs")
 endif()
 
-# srcs at CMakeLists.txt:44 (file)
+# srcs at CMakeLists.txt:48 (file)
 file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/wt-model/src/base/*.c")
 set(OLD_GLOB
   "/work/wt-model/src/base/alloc.c"
@@ -35,7 +35,7 @@ if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   file(TOUCH_NOCREATE "/work/wt-model/build-rel/CMakeFiles/cmake.verify_globs")
 endif()
 
-# srcs at CMakeLists.txt:44 (file)
+# srcs at CMakeLists.txt:48 (file)
 file(GLOB_RECURSE NEW_GLOB LIST_DIRECTORIES false "/work/wt-model/src/engine/*.c")
 set(OLD_GLOB
   "/work/wt-model/src/engine/arch/gemma.c"

@@ -22,6 +22,7 @@ static double now_s(void) {
 static int num(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out) {
   char *end;
   double v = strtod(s, &end);
+  *out = 0;
   if (*end || !(v >= lo && v <= hi))
     return sk_cli_usage_error(cmd, "%s wants a number in %g..%g, not '%s'", opt, lo, hi, s);
   *out = v;
