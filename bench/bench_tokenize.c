@@ -2,7 +2,7 @@
  *
  *   bench_tokenize [MODEL.gguf ...]   (run from the repository root)
  *
- * Concatenates ../shared/data/aozora/*.txt (≈1.7 MB of novels), tokenizes it with each model's
+ * Concatenates ../shared/data/aozora/{*.txt} (≈1.7 MB of novels), tokenizes it with each model's
  * tokenizer (plain text: no BOS, no special parsing, then again with special parsing), and prints
  * MB/s, tokens/s and bytes per token; also the streaming detokenizer's MB/s. Defaults to the
  * oracle's SPM, Llama-3 and Qwen2 vocabularies. Best of 3 runs, single thread, process CPU time. */
