@@ -34,11 +34,12 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  int check = 0;
+  int check = 0, only = -1;
   long limit = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--check")) check = 1;
     else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--mode") && i + 1 < argc) only = atoi(argv[++i]);
   }
   static const char *files[] = {"../shared/data/qa/jaquad/jaquad_dev_0000.json", "../shared/data/qa/jaquad/jaquad_dev_0001.json",
                                 "../shared/data/qa/jaquad/jaquad_dev_0002.json", "../shared/data/qa/jaquad/jaquad_dev_0003.json"};
@@ -98,7 +99,9 @@ int main(int argc, char **argv) {
   }
   ground_index_commit(ix, &err);
   double t1 = now_s();
-  printf("JaQuAD dev: %zu paragraphs, %zu questions; MeCab words: %s; indexed in %.2f s\n", nd, nq,
+  int64_t nfiles = 0, nchunks = 0;
+  ground_index_stats(ix, &nfiles, &nchunks, &err);
+  printf("JaQuAD dev: %zu paragraphs (%lld chunks), %zu questions; MeCab words: %s; indexed in %.2f s\n", nd, (long long)nchunks, nq,
          ground_index_has_words(ix) ? "yes" : "NO (bigrams only)", t1 - t0);
   static const struct { ground_fusion m; const char *name; } modes[] = {
       {GROUND_FUSE_BIGRAM, "bigram BM25"}, {GROUND_FUSE_WORDS, "MeCab-word BM25"},
@@ -106,6 +109,7 @@ int main(int argc, char **argv) {
   int fail = 0;
   for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
     if (check && modes[m].m != GROUND_FUSE_DEFAULT) continue;
+    if (only >= 0 && (int)m != only) continue;
     size_t r1 = 0, r5 = 0;
     double q0 = now_s();
     for (size_t i = 0; i < nq; i++) {

@@ -28,7 +28,10 @@ int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* Subcommands (alphabetical). */
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
+int cmd_ingest(const sk_cli *cli, int argc, char **argv);
+int cmd_retrieve(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
+int cmd_verify(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);
 
 #endif

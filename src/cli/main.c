@@ -20,6 +20,9 @@ static const sk_command k_commands[] = {
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
+    {"ingest", cmd_ingest, "add documents (text, Markdown, HTML, PDF) to a grounding collection"},
+    {"retrieve", cmd_retrieve, "rank a collection's chunks for a question (BM25, citations)"},
+    {"verify", cmd_verify, "check a text sentence by sentence against source documents"},
     {"version", cmd_version, "print the version and build features"},
 };
 
