@@ -9,8 +9,11 @@ static const char *const k_eras[] = {"令和", "平成", "昭和", "大正", "�
 /* Suffixes that make a kanji/katakana run a name of an office, body or firm. */
 static const char *const k_name_suffix[] = {"大臣", "長官", "委員会", "庁", "省", "銀行", "会社", "法人",
                                             "裁判所", "機構", "協会", "知事", "局", "組合", "取引所"};
-/* Negation markers (after NFKC). The three characters before one are its context key. */
-static const char *const k_neg[] = {"ない", "なく", "なけれ", "ません", "ず", "ぬ", "不可", "禁止"};
+/* Negation and permission markers (after NFKC). The three characters before one are its
+ * context key. */
+static const char *const k_neg[] = {"ない", "なく", "なけれ", "ません", "ず", "ぬ", "不可", "禁止",
+                                    /* permission flips obligation/prohibition: しなくてもよい, してもよい */
+                                    "もよい", "てよい", "も良い"};
 
 static size_t dec(const char *s, size_t n, uint32_t *cp) {
   size_t l = sk_utf8_decode(s, n, cp);

@@ -16,6 +16,8 @@
 /* Bigram keys per sentence: sentences are cut at GROUND_SENTENCE_MAX_BYTES, so at most that
  * many bigrams; keys are 32-bit hashes (a collision only makes two bigrams count as one). */
 #define KEYS_MAX GROUND_SENTENCE_MAX_BYTES
+/* Evidence within this share of the best coverage may vouch for a fact. */
+#define GROUND_EVIDENCE_NEAR 0.95
 
 typedef struct sent {
   size_t doc, start, end;
@@ -112,11 +114,13 @@ typedef struct srcfacts {
 
 /* Fact checks of claim facts cf against the evidence sentences' facts. */
 static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, size_t cnl,
-                        const srcfacts *ev, size_t nev, ground_claim *c) {
+                        const srcfacts *ev, const double *ev_cov, size_t nev, ground_claim *c) {
   for (size_t i = 0; i < ncf && c->verdict != GROUND_CONTRADICTED; i++) {
     const ground_fact *a = &cf[i];
     int found = 0;
-    for (size_t e = 0; e < nev && !found; e++)
+    /* only evidence about as good as the best counts: a weaker sentence that happens to carry
+     * the same number (another article's 平成十年) does not vouch for this one */
+    for (size_t e = 0; e < nev && !found && ev_cov[e] >= GROUND_EVIDENCE_NEAR * ev_cov[0]; e++)
       for (size_t j = 0; j < ev[e].n && !found; j++) found = same_fact(a, &ev[e].f[j]);
     if (found) continue;
     /* a counterpart of the same kind and unit in the best evidence with another value */
@@ -282,7 +286,9 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
       if ((rc = norm_span(d->text, c->ev[e].start, c->ev[e].end, &sf[e].norm, &sf[e].nl, err))) goto done;
       sf[e].n = ground_facts_extract(sf[e].norm, sf[e].nl, sf[e].f);
     }
-    check_facts(cf, ncf, norm, nl, sf, c->n_ev, c);
+    double ev_cov[GROUND_EVIDENCE_MAX];
+    for (size_t e = 0; e < c->n_ev; e++) ev_cov[e] = c->ev[e].coverage;
+    check_facts(cf, ncf, norm, nl, sf, ev_cov, c->n_ev, c);
     if (c->verdict == GROUND_SUPPORTED && c->coverage < GROUND_SUPPORT_MIN) {
       c->verdict = GROUND_UNSUPPORTED;
       c->ambiguous = 1;
