@@ -34,7 +34,9 @@ static const char k_schema[] =
     " label TEXT NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS fts_bi USING fts5(t, tokenize='unicode61 remove_diacritics 0');"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_w USING fts5(t, tokenize='unicode61 remove_diacritics 0');";
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_w USING fts5(t, tokenize='unicode61 remove_diacritics 0');"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_bi_v USING fts5vocab(main, fts_bi, 'row');"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_w_v USING fts5vocab(main, fts_w, 'row');";
 
 static int db_fail(sqlite3 *db, sk_err *err, const char *what) {
   return sk_err_set(err, SK_EIO, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");

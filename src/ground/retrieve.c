@@ -23,7 +23,7 @@ typedef struct cand {
 
 /* Builds `"t1" OR "t2" ...` from space-separated tokens, deduplicated, at most
  * GROUND_QUERY_TOKENS_MAX. Tokens hold only letters/digits, so quoting is safe. */
-static int build_match(const sk_buf *tok, sk_buf *match) {
+static int build_match(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match) {
   size_t count = 0;
   const char *p = tok->data, *end = tok->data + tok->len;
   while (p && p < end && count < GROUND_QUERY_TOKENS_MAX) {
@@ -37,6 +37,13 @@ static int build_match(const sk_buf *tok, sk_buf *match) {
         if (!qe) break;
         if ((size_t)(qe - q - 1) == l && !memcmp(q + 1, p, l)) { dup = 1; break; }
         q = memchr(qe + 1, '"', (size_t)(match->data + match->len - qe - 1));
+      }
+      if (!dup && df_st) {
+        /* FTS5's BM25 gives a term in more than half of the chunks an IDF of ~0: it cannot
+         * change the ranking, only make every chunk a candidate. Leave it out. */
+        sqlite3_reset(df_st);
+        sqlite3_bind_text(df_st, 1, p, (int)l, SQLITE_STATIC);
+        if (sqlite3_step(df_st) == SQLITE_ROW && 2 * sqlite3_column_int64(df_st, 0) > n_docs) dup = 1;
       }
       if (!dup) {
         int rc = 0;
@@ -59,10 +66,20 @@ static int rank_stream(sqlite3 *db, const char *table, const sk_buf *tok, cand *
   if (tok->len == 0) return SK_OK;
   sk_buf match;
   sk_buf_init(&match, GROUND_MATCH_MAX_BYTES);
-  int rc = build_match(tok, &match);
+  char sql[160];
+  sqlite3_stmt *df_st = NULL;
+  int64_t n_docs = 0;
+  snprintf(sql, sizeof sql, "SELECT doc FROM temp.%s_v WHERE term=?", table);
+  if (sqlite3_prepare_v2(db, sql, -1, &df_st, NULL) != SQLITE_OK) df_st = NULL;
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM chunks");
+  sqlite3_stmt *cnt = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &cnt, NULL) == SQLITE_OK && sqlite3_step(cnt) == SQLITE_ROW)
+    n_docs = sqlite3_column_int64(cnt, 0);
+  sqlite3_finalize(cnt);
+  int rc = build_match(df_st, n_docs, tok, &match);
+  sqlite3_finalize(df_st);
   if (rc) { sk_buf_release(&match); return sk_err_set(err, rc, "query too long"); }
   if (match.len == 0) { sk_buf_release(&match); return SK_OK; }
-  char sql[160];
   snprintf(sql, sizeof sql, "SELECT rowid, -bm25(%s) FROM %s WHERE %s MATCH ? ORDER BY bm25(%s) LIMIT %d",
            table, table, table, table, GROUND_CANDIDATES);
   sqlite3_stmt *st = NULL;

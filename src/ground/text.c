@@ -140,10 +140,32 @@ static int append_word(sk_buf *out, const char *w, size_t n) {
   return SK_OK;
 }
 
+/* Compound nouns: consecutive nouns (東大寺 + 仏像) are also indexed joined, up to this many
+ * bytes, so a question naming the compound prefers the passage that has it intact. */
+#define GROUND_COMPOUND_MAX_BYTES 64
+
 int ground_words(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err) {
   const mecab_node_t *node = mecab_sparse_tonode2(t->m, norm, n);
   if (!node) return sk_err_set(err, SK_EFORMAT, "MeCab failed: %s", mecab_strerror(t->m));
+  char comp[GROUND_COMPOUND_MAX_BYTES];
+  size_t cl = 0;
+  int parts = 0;
   for (; node; node = node->next) {
+    int noun = (node->stat == MECAB_NOR_NODE || node->stat == MECAB_UNK_NODE) && !strncmp(node->feature, "名詞,", 7) &&
+               strncmp(node->feature, "名詞,非自立", 16) && strncmp(node->feature, "名詞,代名詞", 16);
+    if (noun && cl + node->length <= sizeof comp) {
+      memcpy(comp + cl, node->surface, node->length);
+      cl += node->length;
+      parts++;
+    } else {
+      if (parts >= 2) {
+        int rc = append_word(out, comp, cl);
+        if (rc) return sk_err_set(err, rc, "token buffer full");
+      }
+      cl = 0;
+      parts = 0;
+      if (noun && node->length <= sizeof comp) memcpy(comp, node->surface, node->length), cl = node->length, parts = 1;
+    }
     if (node->stat != MECAB_NOR_NODE && node->stat != MECAB_UNK_NODE) continue;
     if (node->length == 0 || node->length > GROUND_WORD_MAX_BYTES) continue;
     if (!keep_word(node->feature, node->length)) continue;
