@@ -6,6 +6,8 @@
 #include "base/alloc.h"
 #include "base/utf8.h"
 
+/* Brackets deeper than this are junk, not prose: 。 ends sentences again. */
+#define GROUND_BRACKET_DEPTH_MAX 8
 /* Growth step for the output arrays; they are bounded by GROUND_SENTENCES_MAX. */
 #define GROW_MIN 64
 
@@ -84,12 +86,17 @@ int ground_split_sentences(const char *text, size_t n, ground_span **out, size_t
   spans a = {0};
   size_t start = 0, i = 0;
   uint32_t prev = 0;
+  int depth = 0; /* inside （…） or 「…」: 。 there (（以下「利用目的」という。）) ends no sentence */
   while (i < n) {
     uint32_t cp;
     size_t l = cp_at(text + i, n - i, &cp);
     size_t next = i + l;
     int cut = 0;
-    if (is_end_cp(cp)) {
+    if (cp == 0xFF08 || cp == 0x300C || cp == 0x300E) depth++;
+    else if ((cp == 0xFF09 || cp == 0x300D || cp == 0x300F) && depth > 0) depth--;
+    if (is_end_cp(cp) && depth > 0 && depth <= GROUND_BRACKET_DEPTH_MAX) {
+      /* stays inside the sentence */
+    } else if (is_end_cp(cp)) {
       while (next < n) { /* keep closing brackets and repeated marks with the sentence */
         uint32_t c2;
         size_t l2 = cp_at(text + next, n - next, &c2);
@@ -104,6 +111,7 @@ int ground_split_sentences(const char *text, size_t n, ground_span **out, size_t
       int wrapped = prev < 0x80 && prev != 0 && prev != '\n' && prev != '\f' &&
                     (prev == ',' || (prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z'));
       cut = cp == '\f' || !wrapped;
+      depth = 0; /* an unbalanced bracket never swallows more than its line */
     }
     if (cut) {
       int rc = push_bounded(&a, start, next, text, err);

@@ -174,7 +174,9 @@ size_t ground_facts_extract(const char *s, size_t n, ground_fact *f) {
         /* unit: the next character when it is a kanji/katakana/symbol (not kana particles) */
         uint32_t cp = 0;
         size_t ul = j < n ? dec(s + j, n - j, &cp) : 0;
-        int has_unit = ul && (is_cjk(cp) || cp == '$' || cp == 0xFFE5 || cp == 0x5186);
+        /* conjunctions (及び, 又は, 並びに, 若しくは) follow numbers but are no unit */
+        int conj = cp == 0x53CA || cp == 0x53C8 || cp == 0x4E26 || cp == 0x82E5;
+        int has_unit = ul && !conj && (is_cjk(cp) || cp == '$' || cp == 0xFFE5 || cp == 0x5186);
         char unit[GROUND_FACT_KEY_MAX];
         size_t un = 0;
         if (prev == 0x7B2C /* 第 */) memcpy(unit, "第", 3), un = 3;

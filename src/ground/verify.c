@@ -16,6 +16,9 @@
 /* Bigram keys per sentence: sentences are cut at GROUND_SENTENCE_MAX_BYTES, so at most that
  * many bigrams; keys are 32-bit hashes (a collision only makes two bigrams count as one). */
 #define KEYS_MAX GROUND_SENTENCE_MAX_BYTES
+/* Candidate sentences kept per claim for the fact checks: boilerplate such as
+ * この法律は、平成X年…から施行する。 repeats with only the date differing, so ties are common. */
+#define CANDIDATES_MAX 32
 /* Evidence within this share of the best coverage may vouch for a fact. */
 #define GROUND_EVIDENCE_NEAR 0.95
 
@@ -39,7 +42,14 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Hashed bigram set of normalised text. */
+static int strchr_cp_numeral(uint32_t cp) {
+  static const uint32_t k[] = {0x3007, 0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94, 0x516D, 0x4E03,
+                               0x516B, 0x4E5D, 0x5341, 0x767E, 0x5343, 0x4E07, 0x5104};
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) if (k[i] == cp) return 1;
+  return 0;
+}
+
+/* Hashed bigram set of normalised text (bigrams with a digit or kanji numeral left out). */
 static size_t bigram_keys(const char *norm, size_t n, uint32_t *keys, sk_buf *tmp) {
   sk_buf_reset(tmp);
   if (ground_bigrams(norm, n, tmp)) return 0;
@@ -48,6 +58,17 @@ static size_t bigram_keys(const char *norm, size_t n, uint32_t *keys, sk_buf *tm
   while (p && p < end && nk < KEYS_MAX) {
     const char *sp = memchr(p, ' ', (size_t)(end - p));
     size_t l = sp ? (size_t)(sp - p) : (size_t)(end - p);
+    /* numbers are compared by value in the fact checks; as bigrams they would make 十二月 and
+     * 12月 look like different words */
+    int numeric = 0;
+    for (size_t i = 0; i < l;) {
+      uint32_t cp = 0;
+      size_t cl = sk_utf8_decode(p + i, l - i, &cp);
+      if (!cl) break;
+      if ((cp >= '0' && cp <= '9') || strchr_cp_numeral(cp)) numeric = 1;
+      i += cl;
+    }
+    if (numeric) { p = sp ? sp + 1 : end; continue; }
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < l; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
     if (l) keys[nk++] = h;
@@ -237,7 +258,7 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
   /* 2. claims */
   if ((rc = ground_split_sentences(text, n, &cs, &ncs, err))) goto done;
   claims = sk_calloc(ncs ? ncs : 1, sizeof *claims);
-  sf = sk_calloc(GROUND_EVIDENCE_MAX, sizeof *sf);
+  sf = sk_calloc(CANDIDATES_MAX, sizeof *sf);
   if (!claims || !sf) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
   for (size_t k = 0; k < ncs; k++) {
     ground_claim *c = &claims[k];
@@ -251,27 +272,27 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
     double wsum = 0;
     for (size_t i = 0; i < nk; i++) wsum += (w[i] = idf_of(df, ndf, nss, keys[i]));
     /* top evidence by coverage */
-    size_t best[GROUND_EVIDENCE_MAX];
-    double bc[GROUND_EVIDENCE_MAX];
+    size_t best[CANDIDATES_MAX];
+    double bc[CANDIDATES_MAX];
     size_t nb = 0;
     for (size_t s = 0; s < nss; s++) {
       double cv = coverage(keys, w, nk, wsum, &ss[s]);
       if (cv <= 0) continue;
       size_t pos = nb;
       while (pos > 0 && bc[pos - 1] < cv) pos--;
-      if (pos >= GROUND_EVIDENCE_MAX) continue;
-      size_t last = nb < GROUND_EVIDENCE_MAX ? nb : GROUND_EVIDENCE_MAX - 1;
+      if (pos >= CANDIDATES_MAX) continue;
+      size_t last = nb < CANDIDATES_MAX ? nb : CANDIDATES_MAX - 1;
       for (size_t m = last; m > pos; m--) best[m] = best[m - 1], bc[m] = bc[m - 1];
       best[pos] = s, bc[pos] = cv;
-      if (nb < GROUND_EVIDENCE_MAX) nb++;
+      if (nb < CANDIDATES_MAX) nb++;
     }
     c->coverage = nb ? bc[0] : 0;
     c->verdict = GROUND_SUPPORTED;
     c->n_ev = 0;
-    for (size_t e = 0; e < nb; e++) {
-      if (bc[e] < GROUND_AMBIGUOUS_MIN) break;
+    size_t ncand = 0;
+    while (ncand < nb && bc[ncand] >= GROUND_AMBIGUOUS_MIN) ncand++;
+    for (size_t e = 0; e < ncand && c->n_ev < GROUND_EVIDENCE_MAX; e++)
       c->ev[c->n_ev++] = (ground_evidence){ss[best[e]].doc, ss[best[e]].start, ss[best[e]].end, bc[e]};
-    }
     if (c->coverage < GROUND_AMBIGUOUS_MIN) {
       c->verdict = GROUND_UNSUPPORTED;
       snprintf(c->reason, sizeof c->reason, "no source passage says this (best coverage %.2f)", c->coverage);
@@ -279,16 +300,29 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
     }
     ground_fact cf[GROUND_FACTS_MAX];
     size_t ncf = ground_facts_extract(norm, nl, cf);
-    for (size_t e = 0; e < c->n_ev; e++) {
-      const ground_doc *d = &sources[c->ev[e].doc];
+    for (size_t e = 0; e < ncand; e++) {
+      const sent *x = &ss[best[e]];
       sk_free(sf[e].norm);
       sf[e].norm = NULL;
-      if ((rc = norm_span(d->text, c->ev[e].start, c->ev[e].end, &sf[e].norm, &sf[e].nl, err))) goto done;
+      if ((rc = norm_span(sources[x->doc].text, x->start, x->end, &sf[e].norm, &sf[e].nl, err))) goto done;
       sf[e].n = ground_facts_extract(sf[e].norm, sf[e].nl, sf[e].f);
     }
-    double ev_cov[GROUND_EVIDENCE_MAX];
-    for (size_t e = 0; e < c->n_ev; e++) ev_cov[e] = c->ev[e].coverage;
-    check_facts(cf, ncf, norm, nl, sf, ev_cov, c->n_ev, c);
+    check_facts(cf, ncf, norm, nl, sf, bc, ncand, c);
+    if (c->verdict == GROUND_SUPPORTED && ncand > 1) {
+      /* cite the candidate that carries the claim's facts, when a tie put another one first */
+      for (size_t e = 1; e < ncand && bc[e] >= GROUND_EVIDENCE_NEAR * bc[0]; e++) {
+        size_t hits0 = 0, hitse = 0;
+        for (size_t i = 0; i < ncf; i++)
+          for (size_t j = 0; j < sf[0].n || j < sf[e].n; j++) {
+            if (j < sf[0].n && same_fact(&cf[i], &sf[0].f[j])) hits0++;
+            if (j < sf[e].n && same_fact(&cf[i], &sf[e].f[j])) hitse++;
+          }
+        if (hitse > hits0) {
+          c->ev[0] = (ground_evidence){ss[best[e]].doc, ss[best[e]].start, ss[best[e]].end, bc[e]};
+          break;
+        }
+      }
+    }
     if (c->verdict == GROUND_SUPPORTED && c->coverage < GROUND_SUPPORT_MIN) {
       c->verdict = GROUND_UNSUPPORTED;
       c->ambiguous = 1;
@@ -300,7 +334,7 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
   claims = NULL;
 done:
   for (size_t i = 0; i < nss; i++) sk_free(ss[i].keys);
-  if (sf) for (size_t e = 0; e < GROUND_EVIDENCE_MAX; e++) sk_free(sf[e].norm);
+  if (sf) for (size_t e = 0; e < CANDIDATES_MAX; e++) sk_free(sf[e].norm);
   sk_free(sf);
   sk_free(ss);
   sk_free(keys);
