@@ -133,6 +133,20 @@ typedef struct srcfacts {
   size_t nl;
 } srcfacts;
 
+static const char *const k_polarity[] = {"affirmatively", "negatively (ない/ず/ません)", "permissively (もよい)"};
+
+/* Polarity of the last few characters before the final 。: 0 plain, 1 negative, 2 permissive. */
+static int final_polarity(const char *s, size_t n) {
+  while (n >= 3 && (!memcmp(s + n - 3, "。", 3) || !memcmp(s + n - 3, "」", 3) || !memcmp(s + n - 3, "）", 3))) n -= 3;
+  size_t from = n > 15 ? n - 15 : 0; /* five characters */
+  while (from > 0 && from < n && ((unsigned char)s[from] & 0xC0) == 0x80) from++;
+  const char *t = s + from;
+  size_t tl = n - from;
+  if (memmem(t, tl, "もよい", 9) || memmem(t, tl, "てよい", 9)) return 2;
+  if (memmem(t, tl, "ない", 6) || memmem(t, tl, "ません", 9) || memmem(t, tl, "ず", 3) || memmem(t, tl, "ぬ", 3)) return 1;
+  return 0;
+}
+
 /* Fact checks of claim facts cf against the evidence sentences' facts. */
 static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, size_t cnl,
                         const srcfacts *ev, const double *ev_cov, size_t nev, ground_claim *c) {
@@ -152,7 +166,9 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
       if (a->kind == GROUND_FACT_NEGATION) continue;
       if (!strcmp(a->unit, b->unit)) other = b;
     }
-    if (a->kind == GROUND_FACT_NEGATION || other) {
+    /* a counterpart only contradicts when the evidence is about the same statement; below
+     * GROUND_SUPPORT_MIN the claim is merely unsupported */
+    if ((a->kind == GROUND_FACT_NEGATION || other) && ev_cov[0] >= GROUND_SUPPORT_MIN) {
       c->verdict = GROUND_CONTRADICTED;
       if (other)
         snprintf(c->reason, sizeof c->reason, "%s %s differs from the source (%s)", kind_name(a->kind), a->key, other->key);
@@ -165,7 +181,15 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
       snprintf(c->reason, sizeof c->reason, "%s %s does not appear in the source", kind_name(a->kind), a->key);
     }
   }
-  if (c->verdict == GROUND_CONTRADICTED || !nev) return;
+  if (c->verdict == GROUND_CONTRADICTED || !nev || ev_cov[0] < GROUND_SUPPORT_MIN) return;
+  /* the predicate at the end of the sentence: obligation/prohibition (…ならない), negation
+   * (…できない), permission (…てもよい) or plain (…できる) must agree with the evidence */
+  int pc = final_polarity(cnorm, cnl), pe = final_polarity(ev[0].norm, ev[0].nl);
+  if (pc != pe) {
+    c->verdict = GROUND_CONTRADICTED;
+    snprintf(c->reason, sizeof c->reason, "the sentence ends %s, the source %s", k_polarity[pc], k_polarity[pe]);
+    return;
+  }
   /* the reverse: a negation in the evidence whose context appears in the claim un-negated */
   for (size_t j = 0; j < ev[0].n; j++) {
     const ground_fact *b = &ev[0].f[j];
