@@ -167,8 +167,10 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
       if (!strcmp(a->unit, b->unit)) other = b;
     }
     /* a counterpart only contradicts when the evidence is about the same statement; below
-     * GROUND_SUPPORT_MIN the claim is merely unsupported */
-    if ((a->kind == GROUND_FACT_NEGATION || other) && ev_cov[0] >= GROUND_SUPPORT_MIN) {
+     * GROUND_CONTRADICT_MIN (names: GROUND_SUPPORT_MIN, a shared suffix is weak evidence) the
+     * claim is merely unsupported */
+    double need = a->kind == GROUND_FACT_NAME ? GROUND_SUPPORT_MIN : GROUND_CONTRADICT_MIN;
+    if ((a->kind == GROUND_FACT_NEGATION || other) && ev_cov[0] >= need) {
       c->verdict = GROUND_CONTRADICTED;
       if (other)
         snprintf(c->reason, sizeof c->reason, "%s %s differs from the source (%s)", kind_name(a->kind), a->key, other->key);
@@ -181,7 +183,7 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
       snprintf(c->reason, sizeof c->reason, "%s %s does not appear in the source", kind_name(a->kind), a->key);
     }
   }
-  if (c->verdict == GROUND_CONTRADICTED || !nev || ev_cov[0] < GROUND_SUPPORT_MIN) return;
+  if (c->verdict == GROUND_CONTRADICTED || !nev || ev_cov[0] < GROUND_CONTRADICT_MIN) return;
   /* the predicate at the end of the sentence: obligation/prohibition (…ならない), negation
    * (…できない), permission (…てもよい) or plain (…できる) must agree with the evidence */
   int pc = final_polarity(cnorm, cnl), pe = final_polarity(ev[0].norm, ev[0].nl);

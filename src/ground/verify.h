@@ -22,6 +22,9 @@
 
 /* Coverage at or above which a sentence without fact conflicts is supported. */
 #define GROUND_SUPPORT_MIN 0.70
+/* Coverage from which a differing fact in the best evidence counts as a contradiction (the
+ * evidence is about the same statement); below it the sentence is only unsupported. */
+#define GROUND_CONTRADICT_MIN 0.60
 /* Coverage below which no source passage is considered related at all. */
 #define GROUND_AMBIGUOUS_MIN 0.45
 /* Evidence spans reported per sentence. */
