@@ -38,13 +38,14 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  int check = 0, only = -1;
+  int check = 0, only = -1, show = 0;
   long limit = 0, stride = 1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--check")) check = 1;
     else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atol(argv[++i]);
     else if (!strcmp(argv[i], "--mode") && i + 1 < argc) only = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--show")) show = 1;
   }
   static const char *files[] = {"../shared/data/qa/jaquad/jaquad_dev_0000.json", "../shared/data/qa/jaquad/jaquad_dev_0001.json",
                                 "../shared/data/qa/jaquad/jaquad_dev_0002.json", "../shared/data/qa/jaquad/jaquad_dev_0003.json"};
@@ -140,6 +141,8 @@ int main(int argc, char **argv) {
           r5++;
         }
       }
+      if (show && n && atoi(h[0].source) != qs[i].doc)
+        printf("MISS q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].text, docs[qs[i].doc], h[0].text);
       ground_hits_free(h, n);
     }
     double q1 = now_s();
