@@ -26,10 +26,17 @@ int sk_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands (alphabetical). */
+int cmd_audit(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
+int cmd_chat(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
 int cmd_ingest(const sk_cli *cli, int argc, char **argv);
 int cmd_retrieve(const sk_cli *cli, int argc, char **argv);
+int cmd_redact(const sk_cli *cli, int argc, char **argv);
+int cmd_scan(const sk_cli *cli, int argc, char **argv);
+int cmd_ledger(const sk_cli *cli, int argc, char **argv);
+int cmd_logits(const sk_cli *cli, int argc, char **argv);
+int cmd_run(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
 int cmd_verify(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);

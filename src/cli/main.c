@@ -17,12 +17,19 @@ typedef struct sk_command {
 
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
+    {"audit", cmd_audit, "tamper-evident audit log: append, verify, prove, checkpoint, export, report"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
+    {"logits", cmd_logits, "evaluate a prompt file and print logits as JSON (oracle format)"},
+    {"run", cmd_run, "generate text from a prompt with a local model"},
+    {"chat", cmd_chat, "interactive multi-turn chat with a local model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"ingest", cmd_ingest, "add documents (text, Markdown, HTML, PDF) to a grounding collection"},
     {"retrieve", cmd_retrieve, "rank a collection's chunks for a question (BM25, citations)"},
     {"verify", cmd_verify, "check a text sentence by sentence against source documents"},
+    {"scan", cmd_scan, "find Japanese personal data in a text (guard)"},
+    {"redact", cmd_redact, "mask, redact or pseudonymise personal data (guard)"},
+    {"ledger", cmd_ledger, "double-entry JPY/JPYC ledger: accounts, transfers, wallets, settle"},
     {"version", cmd_version, "print the version and build features"},
 };
 

@@ -1,0 +1,196 @@
+/* record.c — envelope validation and the canonical stored form. */
+#include "audit/record.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/log.h"
+#include "audit/seal.h"
+#include "base/alloc.h"
+
+/* Deepest nesting accepted in "extra"/"personal": a record is an envelope, not a document. */
+#define RECORD_MAX_DEPTH 16
+
+typedef enum ftype { F_STR, F_HEX64, F_UINT, F_NUM, F_BOOL, F_PII, F_ANY, F_OBJ } ftype;
+
+static const struct field {
+  const char *name;
+  ftype type;
+} k_fields[] = {
+    {"kind", F_STR},          {"tenant", F_STR},          {"actor", F_STR},
+    {"decision", F_STR},      {"model", F_STR},           {"route", F_STR},
+    {"model_sha256", F_HEX64}, {"external", F_BOOL},      {"legal_basis", F_STR},
+    {"pii", F_PII},           {"prompt_sha256", F_HEX64}, {"response_sha256", F_HEX64},
+    {"tokens_in", F_UINT},    {"tokens_out", F_UINT},     {"latency_ms", F_UINT},
+    {"cost", F_NUM},          {"policy_version", F_STR},  {"request_id", F_STR},
+    {"incident", F_STR},      {"subject", F_STR},         {"personal", F_ANY},
+    {"extra", F_OBJ},
+};
+
+static int depth_ok(json_t *v, int depth) {
+  if (depth > RECORD_MAX_DEPTH) return 0;
+  if (json_is_object(v)) {
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) if (!depth_ok(x, depth + 1)) return 0;
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) if (!depth_ok(x, depth + 1)) return 0;
+  }
+  return 1;
+}
+
+static int is_hex64(const char *s) {
+  if (strlen(s) != 64) return 0;
+  for (const char *p = s; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+  return 1;
+}
+
+static int check_field(const char *name, ftype t, json_t *v, sk_err *err) {
+  switch (t) {
+  case F_STR:
+    if (!json_is_string(v)) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a string", name);
+    return SK_OK;
+  case F_HEX64:
+    if (!json_is_string(v) || !is_hex64(json_string_value(v)))
+      return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be 64 lowercase hex digits (SHA-256)", name);
+    return SK_OK;
+  case F_UINT:
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+      return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a non-negative integer", name);
+    return SK_OK;
+  case F_NUM:
+    if (!json_is_number(v)) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a number", name);
+    return SK_OK;
+  case F_BOOL:
+    if (!json_is_boolean(v)) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be true or false", name);
+    return SK_OK;
+  case F_PII: {
+    if (!json_is_object(v))
+      return sk_err_set(err, SK_EFORMAT, "field \"pii\" must be an object of category -> count");
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+      if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return sk_err_set(err, SK_EFORMAT,
+                          "pii.\"%s\" must be a count (non-negative integer): the audit log stores "
+                          "categories and counts, never the values",
+                          k);
+    }
+    return SK_OK;
+  }
+  case F_OBJ:
+    if (!json_is_object(v)) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be an object", name);
+    return SK_OK;
+  case F_ANY:
+    return SK_OK;
+  }
+  return SK_OK;
+}
+
+int record_prepare(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err) {
+  *body = NULL;
+  *body_len = 0;
+  json_error_t je;
+  size_t in_len = strlen(json);
+  if (in_len > AUDIT_RECORD_INPUT_MAX)
+    return sk_err_set(err, SK_ELIMIT, "record is %zu bytes; the limit is %u", in_len,
+                      AUDIT_RECORD_INPUT_MAX);
+  json_t *obj = json_loadb(json, in_len, JSON_REJECT_DUPLICATES, &je);
+  if (!obj) return sk_err_set(err, SK_EFORMAT, "record is not valid JSON: %s (column %d)", je.text, je.column);
+  int rc = SK_OK;
+  if (!json_is_object(obj)) {
+    rc = sk_err_set(err, SK_EFORMAT, "record must be a JSON object");
+    goto out;
+  }
+  if (!depth_ok(obj, 0)) {
+    rc = sk_err_set(err, SK_ELIMIT, "record nests deeper than %d levels", RECORD_MAX_DEPTH);
+    goto out;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(obj, k, v) {
+    if (!strcmp(k, "seq") || !strcmp(k, "time")) {
+      rc = sk_err_set(err, SK_EINVAL, "field \"%s\" is assigned by the log; remove it from the input", k);
+      goto out;
+    }
+    size_t i = 0;
+    for (; i < sizeof k_fields / sizeof k_fields[0]; i++)
+      if (!strcmp(k, k_fields[i].name)) break;
+    if (i == sizeof k_fields / sizeof k_fields[0]) {
+      rc = sk_err_set(err, SK_EFORMAT,
+                      "unknown field \"%s\": the envelope is fixed (see docs/audit.md); put "
+                      "free-form data under \"extra\"",
+                      k);
+      goto out;
+    }
+    if ((rc = check_field(k, k_fields[i].type, v, err))) goto out;
+  }
+  if (!json_is_string(json_object_get(obj, "kind"))) {
+    rc = sk_err_set(err, SK_EFORMAT, "field \"kind\" (string) is required");
+    goto out;
+  }
+  json_t *personal = json_object_get(obj, "personal");
+  if (personal) {
+    json_t *subject = json_object_get(obj, "subject");
+    if (!subject) {
+      rc = sk_err_set(err, SK_EFORMAT, "\"personal\" needs \"subject\": whose key seals it");
+      goto out;
+    }
+    json_t *sealed = NULL;
+    if ((rc = seal_personal(dir, json_string_value(subject), personal, &sealed, err))) goto out;
+    json_object_del(obj, "personal");
+    json_object_del(obj, "subject"); /* the subject id itself is personal: only its tag stays */
+    json_object_set_new(obj, "sealed", sealed);
+  }
+  char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+  if (!s) {
+    rc = sk_err_set(err, SK_ENOMEM, "out of memory serialising record");
+    goto out;
+  }
+  size_t n = strlen(s);
+  if (n + RECORD_ENVELOPE_MAX > AUDIT_MAX_RECORD_BYTES) {
+    free(s);
+    rc = sk_err_set(err, SK_ELIMIT, "record is %zu bytes once canonical; the limit is %u", n,
+                    AUDIT_MAX_RECORD_BYTES - RECORD_ENVELOPE_MAX);
+    goto out;
+  }
+  *body = sk_strndup(s, n);
+  free(s);
+  if (!*body) {
+    rc = sk_err_set(err, SK_ENOMEM, "out of memory");
+    goto out;
+  }
+  *body_len = n;
+out:
+  json_decref(obj);
+  return rc;
+}
+
+size_t record_compose(char *out, size_t out_size, uint64_t seq, int64_t time_ms, const char *body,
+                      size_t body_len) {
+  time_t secs = (time_t)(time_ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  int n = snprintf(out, out_size, "{\"seq\":%" PRIu64 ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"%s",
+                   seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                   (int)(time_ms % 1000), body_len > 2 ? "," : "");
+  if (n < 0 || (size_t)n >= out_size || body_len < 2) return 0;
+  /* body is "{...}": drop its '{' */
+  size_t need = (size_t)n + body_len - 1;
+  if (need + 1 > out_size) return 0;
+  memcpy(out + n, body + 1, body_len - 1);
+  out[need] = '\0';
+  return need;
+}
+
+int record_has_seq(const char *rec, size_t len, uint64_t seq) {
+  char pre[40];
+  int n = snprintf(pre, sizeof pre, "{\"seq\":%" PRIu64 ",", seq);
+  return n > 0 && (size_t)n <= len && memcmp(rec, pre, (size_t)n) == 0;
+}

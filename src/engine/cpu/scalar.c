@@ -1,0 +1,31 @@
+/* scalar.c — reference kernels: the quant module's scalar conversions and dot products
+ * (llama.cpp's generic arithmetic), and an F32 dot product accumulating in double. */
+#include "engine/cpu/cpu.h"
+#include "engine/quant/quant.h"
+
+int cpu_type_supported(uint32_t wtype) {
+  return quant_type_supported(wtype) && quant_vec_dot_type(wtype) != QUANT_NO_TYPE;
+}
+
+uint32_t cpu_act_type(uint32_t wtype) { return quant_vec_dot_type(wtype); }
+
+static float dot_f32(const float *a, const float *b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += (double)a[i] * (double)b[i];
+  return (float)s;
+}
+
+static void quantize_act(uint32_t act_type, const float *src, void *dst, int64_t n) {
+  (void)quant_quantize_row(act_type, src, dst, n); /* types and sizes validated at load */
+}
+
+static const cpu_kernels k_scalar = {
+    .name = "scalar",
+    .dot_f32 = dot_f32,
+    .dequantize_row = quant_dequantize_row,
+    .quantize_act = quantize_act,
+    .vec_dot = quant_vec_dot,
+};
+
+const cpu_kernels *cpu_kernels_scalar(void) { return &k_scalar; }
+const cpu_kernels *cpu_kernels_get(void) { return &k_scalar; }

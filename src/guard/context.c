@@ -1,0 +1,161 @@
+/* context.c — keyword windows and table headers: how a recogniser tells a licence number from
+ * a My Number that happens to share its shape. Keywords are compared on the normalised text
+ * (so "：" is ':' and "ＴＥＬ" is "TEL"); ASCII letters ignore case. */
+#include <string.h>
+
+#include "base/alloc.h"
+#include "guard/internal.h"
+
+static inline char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
+
+static bool match_at(const char *s, size_t len, size_t i, const char *kw, size_t kl) {
+  if (i + kl > len || lower(s[i]) != lower(kw[0])) return false;
+  for (size_t j = 0; j < kl; j++) {
+    unsigned char a = (unsigned char)s[i + j], b = (unsigned char)kw[j];
+    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+    if (b >= 'A' && b <= 'Z') b = (unsigned char)(b + 32);
+    if (a != b) return false;
+  }
+  return true;
+}
+
+long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws) {
+  const char *s = d->n.s;
+  size_t lo = pos > window ? pos - window : 0;
+  long best = -1;
+  for (const char *const *k = kws; *k; k++) {
+    size_t kl = strlen(*k);
+    if (kl > pos) continue;
+    for (size_t i = pos - kl + 1; i-- > lo;) {
+      if (match_at(s, d->n.len, i, *k, kl)) {
+        long dist = (long)(pos - (i + kl));
+        if (best < 0 || dist < best) best = dist;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws) {
+  const char *s = d->n.s;
+  size_t hi = end + window < d->n.len ? end + window : d->n.len;
+  long best = -1;
+  for (const char *const *k = kws; *k; k++) {
+    size_t kl = strlen(*k);
+    for (size_t i = end; i + kl <= hi; i++) {
+      if (match_at(s, d->n.len, i, *k, kl)) {
+        long dist = (long)(i - end);
+        if (best < 0 || dist < best) best = dist;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+bool ctx_span_has(const pii_doc *d, size_t hs, size_t he, const char *const *kws) {
+  for (const char *const *k = kws; *k; k++) {
+    size_t kl = strlen(*k);
+    for (size_t i = hs; i + kl <= he; i++)
+      if (match_at(d->n.s, d->n.len, i, *k, kl)) return true;
+  }
+  return false;
+}
+
+/* Lines of a table: at most this many are walked up to find the header (bounded time). */
+#define CTX_MAX_TABLE_ROWS 64
+/* More columns than this and a line is prose with commas, not a table row. */
+#define CTX_MAX_TABLE_COLS 64
+
+/* Per-scan cache of the layout of one line: every number on a long line asks about the same
+ * line, and without the cache each question would rescan it (quadratic on hostile input). */
+typedef struct pii_tcache {
+  size_t ls, le;        /* the cached line; le == 0: empty cache */
+  bool table;           /* the line is a row under a header */
+  int ncols;
+  size_t cell[CTX_MAX_TABLE_COLS + 1]; /* cell starts; cell[ncols] = le + 1 */
+  size_t hcell[CTX_MAX_TABLE_COLS + 1];
+} pii_tcache;
+
+static size_t line_start(const char *s, size_t pos) {
+  const char *p = s + pos;
+  while (p > s && p[-1] != '\n') p--;
+  return (size_t)(p - s);
+}
+static size_t line_end(const char *s, size_t len, size_t pos) {
+  const char *e = memchr(s + pos, '\n', len - pos);
+  return e ? (size_t)(e - s) : len;
+}
+/* Splits [a,b) at delim into starts[] (at most max+1 cells); returns the cell count or -1. */
+static int split(const char *s, size_t a, size_t b, char delim, size_t *starts, int max) {
+  int n = 0;
+  starts[n++] = a;
+  for (size_t i = a; i < b; i++)
+    if (s[i] == delim) {
+      if (n > max) return -1;
+      starts[n++] = i + 1;
+    }
+  starts[n] = b + 1;
+  return n;
+}
+static int count_delims(const char *s, size_t a, size_t b, char delim, int stop) {
+  int n = 0;
+  for (size_t i = a; i < b && n <= stop; i++) n += s[i] == delim;
+  return n;
+}
+
+static void fill_cache(const pii_doc *d, pii_tcache *tc, size_t pos) {
+  const char *s = d->n.s;
+  tc->ls = line_start(s, pos);
+  tc->le = line_end(s, d->n.len, pos);
+  tc->table = false;
+  char delim = ',';
+  int nd = count_delims(s, tc->ls, tc->le, ',', CTX_MAX_TABLE_COLS);
+  if (nd < 2) {
+    delim = '\t';
+    nd = count_delims(s, tc->ls, tc->le, '\t', CTX_MAX_TABLE_COLS);
+  }
+  if (nd < 2 || nd >= CTX_MAX_TABLE_COLS) return;
+  size_t hdr = tc->ls;
+  for (int rows = 0; rows < CTX_MAX_TABLE_ROWS && hdr > 0; rows++) {
+    size_t pe = hdr - 1, ps = line_start(s, pe);
+    if (count_delims(s, ps, pe, delim, nd + 1) != nd) break;
+    hdr = ps;
+  }
+  if (hdr == tc->ls) return;
+  size_t hle = line_end(s, d->n.len, hdr);
+  for (size_t i = hdr; i < hle; i++)
+    if (ch_digit(s[i])) return; /* a header row names columns, it holds no numbers */
+  tc->ncols = split(s, tc->ls, tc->le, delim, tc->cell, CTX_MAX_TABLE_COLS);
+  if (tc->ncols != nd + 1 || split(s, hdr, hle, delim, tc->hcell, CTX_MAX_TABLE_COLS) != nd + 1) return;
+  tc->table = true;
+}
+
+bool ctx_table_cell(const pii_doc *d, size_t pos, size_t *hs, size_t *he, size_t *cs, size_t *ce) {
+  pii_doc *md = (pii_doc *)d; /* the cache is scan-private scratch, not observable state */
+  if (!md->tc) {
+    md->tc = sk_calloc(1, sizeof *md->tc);
+    if (!md->tc) return false;
+  }
+  pii_tcache *tc = md->tc;
+  if (!(tc->le && pos >= tc->ls && pos <= tc->le)) fill_cache(d, tc, pos);
+  if (!tc->table) return false;
+  int lo = 0, hi = tc->ncols - 1; /* last cell start <= pos */
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (tc->cell[mid] <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  *cs = tc->cell[lo];
+  *ce = tc->cell[lo + 1] - 1;
+  *hs = tc->hcell[lo];
+  *he = tc->hcell[lo + 1] - 1;
+  return true;
+}
+
+long ctx_near(const pii_doc *d, size_t pos, size_t window, const char *const *kws) {
+  size_t hs, he, cs, ce;
+  if (ctx_table_cell(d, pos, &hs, &he, &cs, &ce)) return ctx_span_has(d, hs, he, kws) ? 0 : -1;
+  return ctx_left(d, pos, window, kws);
+}

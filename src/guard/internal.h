@@ -1,0 +1,130 @@
+/* internal.h — what the scanner and the recognisers share (not part of the public API).
+ *
+ * Every recogniser works on the NORMALISED text (see normalize.h): full-width digits, letters
+ * and punctuation are ASCII there, dashes between digits are '-', the ideographic space is ' '.
+ * Recognisers report candidates in normalised offsets; scan.c resolves overlaps and maps spans
+ * back to the original bytes. */
+#ifndef SK_GUARD_INTERNAL_H
+#define SK_GUARD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guard/guard.h"
+#include "guard/lexicon.h"
+#include "guard/normalize.h"
+
+typedef struct pii_scanner {
+  pii_options opt;
+  pii_lexicon *lex; /* names from the MeCab dictionary; NULL when unavailable */
+  void *mecab_model; /* mecab_model_t*, NULL without MeCab */
+} pii_scanner_impl;
+
+/* One MeCab token of a cached sentence parse (person.c). */
+typedef struct pii_mnode {
+  uint32_t start, end; /* normalised offsets */
+  uint8_t person;      /* 名詞,固有名詞,人名 */
+  uint8_t proper;      /* 名詞,固有名詞 or unknown to the dictionary */
+  uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
+} pii_mnode;
+
+/* One scan: the normalised text and the candidate list. */
+typedef struct pii_doc {
+  const pii_scanner *sc;
+  pii_norm n;           /* normalised text + offset map */
+  pii_findings cands;   /* candidates, NORMALISED offsets */
+  void *mecab_tagger;   /* created lazily, only when a name is plausible */
+  void *mecab_lattice;
+  /* MeCab parse of the last sentence, reused by every candidate inside it */
+  size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
+  struct pii_mnode *mc_nodes;    /* token spans and classes */
+  size_t mc_count, mc_cap;
+  struct pii_tcache *tc; /* table layout of the last line asked about (context.c) */
+  int oom;              /* set when a candidate could not be stored */
+} pii_doc;
+
+/* Adds a candidate [start,end) in normalised offsets. Never fails loudly: on OOM or past
+ * PII_MAX_FINDINGS it sets d->oom and drops the candidate. */
+void pii_emit(pii_doc *d, pii_type t, size_t start, size_t end, float score);
+
+/* ---- character helpers on the normalised text ---- */
+static inline bool ch_digit(char c) { return c >= '0' && c <= '9'; }
+static inline bool ch_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static inline bool ch_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline bool ch_alnum(char c) { return ch_digit(c) || ch_alpha(c); }
+/* Decodes the code point at s[i] (normalised text is valid UTF-8); returns its length (>=1). */
+size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp);
+/* Start of the code point before i (i > 0). */
+size_t ch_prev(const char *s, size_t i);
+bool cp_kanji(uint32_t cp);
+bool cp_hiragana(uint32_t cp);
+bool cp_katakana(uint32_t cp); /* includes ー and ・ */
+bool cp_japanese(uint32_t cp);
+
+/* ---- context (context.c) ---- */
+/* Distance in bytes from pos back to the END of the nearest occurrence of any keyword in
+ * kws (NULL-terminated; ASCII compared case-insensitively) within window bytes before pos;
+ * -1 when none. */
+long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws);
+/* Distance from end forward to the START of the nearest keyword within window; -1 if none. */
+long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws);
+/* When pos lies in a cell of a comma/tab table whose first row is a header, sets the header
+ * cell's [hs,he) and the cell's [cs,ce) and returns true. */
+bool ctx_table_cell(const pii_doc *d, size_t pos, size_t *hs, size_t *he, size_t *cs, size_t *ce);
+/* True when any keyword occurs in s[hs,he). */
+bool ctx_span_has(const pii_doc *d, size_t hs, size_t he, const char *const *kws);
+/* Nearest-context helper for numbers: distance to the nearest keyword (left window, or 0 when
+ * the table header has one); -1 when none. */
+long ctx_near(const pii_doc *d, size_t pos, size_t window, const char *const *kws);
+
+/* ---- numbers (numrun.c) ---- */
+#define NUM_MAX_GROUPS 8 /* no identifier we know has more digit groups */
+typedef struct num_group {
+  size_t start, end; /* normalised offsets of the digits */
+} num_group;
+typedef struct num_run {
+  num_group g[NUM_MAX_GROUPS];
+  char sep[NUM_MAX_GROUPS]; /* sep[i]: separator class between g[i] and g[i+1]: '-',' ','(',')','.','/' */
+  int n;
+  size_t start, end; /* whole run incl. a leading '+' or '(' */
+} num_run;
+/* Finds the next digit run at or after *pos; returns false at the end. */
+bool num_next(const pii_doc *d, size_t *pos, num_run *r);
+/* True when groups [a,b] stand alone: not glued to letters or to a longer hyphen/dot code
+ * ("INV-2025-004821", "v2.4.1"), and cut from the rest of the run only at spaces. */
+bool num_isolated(const pii_doc *d, const num_run *r, int a, int b);
+/* True when every separator between groups a..b is c. */
+bool num_seps_all(const num_run *r, int a, int b, char c);
+/* Length of group g. */
+static inline size_t num_glen(const num_run *r, int g) { return r->g[g].end - r->g[g].start; }
+/* Copies the digits of groups [a,b] into out (NUL-terminated, at most cap-1); returns count. */
+size_t num_digits(const pii_doc *d, const num_run *r, int a, int b, char *out, size_t cap);
+
+/* ---- recognisers (one file each under recognizers/): each appends candidates for its type(s) ---- */
+void rec_numbers(pii_doc *d); /* dispatches number runs to the digit recognisers below */
+/* Digit recognisers: given groups [a,b] of run r, return a score > 0 when it is this type. */
+float rec_my_number(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_corporate_number(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_credit_card(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_phone(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_postal_code(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_bank_account(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_drivers_license(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_health_insurance(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+float rec_ip_v4(pii_doc *d, const num_run *r, int a, int b, const char *dg, size_t nd);
+void rec_email(pii_doc *d);
+void rec_ip_v6(pii_doc *d);
+void rec_passport(pii_doc *d);
+void rec_residence_card(pii_doc *d);
+void rec_date_of_birth(pii_doc *d);
+void rec_address(pii_doc *d);
+void rec_person(pii_doc *d);
+void rec_table(pii_doc *d);
+
+/* Luhn / check digits (checks.c), digits as ASCII. */
+bool chk_luhn(const char *dg, size_t n);
+bool chk_my_number(const char *dg); /* 12 digits */
+bool chk_corporate(const char *dg); /* 13 digits */
+
+#endif

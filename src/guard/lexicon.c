@@ -1,0 +1,307 @@
+/* lexicon.c — see lexicon.h. Open-addressing hash table over a string pool. */
+#include "guard/lexicon.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "base/utf8.h"
+
+/* Pool of all name spellings: ~32k names x 5 spellings x ~10 bytes. */
+#define LEX_MAX_POOL_BYTES ((size_t)16 << 20)
+
+typedef struct lex_slot {
+  uint32_t off; /* into pool; 0 = empty (pool starts with a dummy byte) */
+  uint16_t len;
+  uint16_t flags;
+  uint32_t hash;
+} lex_slot;
+
+struct pii_lexicon {
+  sk_buf pool;
+  lex_slot *slots;
+  size_t cap, count;
+};
+
+static uint32_t fnv1a(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h = (h ^ c) * 16777619u;
+  }
+  return h;
+}
+
+static bool eq_ci(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x >= 'A' && x <= 'Z') x = (unsigned char)(x + 32);
+    if (y >= 'A' && y <= 'Z') y = (unsigned char)(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+static int grow(pii_lexicon *lx) {
+  size_t ncap = lx->cap ? lx->cap * 2 : 1 << 16;
+  lex_slot *ns = sk_calloc(ncap, sizeof *ns);
+  if (!ns) return SK_ENOMEM;
+  for (size_t i = 0; i < lx->cap; i++) {
+    if (!lx->slots[i].off) continue;
+    size_t j = lx->slots[i].hash & (ncap - 1);
+    while (ns[j].off) j = (j + 1) & (ncap - 1);
+    ns[j] = lx->slots[i];
+  }
+  sk_free(lx->slots);
+  lx->slots = ns;
+  lx->cap = ncap;
+  return 0;
+}
+
+static int add(pii_lexicon *lx, const char *s, size_t n, unsigned flags) {
+  if (n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
+  if ((lx->count + 1) * 2 > lx->cap && grow(lx)) return SK_ENOMEM;
+  uint32_t h = fnv1a(s, n);
+  size_t j = h & (lx->cap - 1);
+  while (lx->slots[j].off) {
+    lex_slot *sl = &lx->slots[j];
+    if (sl->hash == h && sl->len == n && eq_ci(lx->pool.data + sl->off, s, n)) {
+      sl->flags |= (uint16_t)flags;
+      return 0;
+    }
+    j = (j + 1) & (lx->cap - 1);
+  }
+  size_t off = lx->pool.len;
+  int rc = sk_buf_append(&lx->pool, s, n);
+  if (rc) return rc;
+  lx->slots[j] = (lex_slot){.off = (uint32_t)off, .len = (uint16_t)n, .flags = (uint16_t)flags, .hash = h};
+  lx->count++;
+  return 0;
+}
+
+unsigned lex_lookup(const pii_lexicon *lx, const char *s, size_t n) {
+  if (!lx || n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
+  uint32_t h = fnv1a(s, n);
+  size_t j = h & (lx->cap - 1);
+  while (lx->slots[j].off) {
+    const lex_slot *sl = &lx->slots[j];
+    if (sl->hash == h && sl->len == n && eq_ci(lx->pool.data + sl->off, s, n)) return sl->flags;
+    j = (j + 1) & (lx->cap - 1);
+  }
+  return 0;
+}
+
+size_t lex_count(const pii_lexicon *lx) { return lx ? lx->count : 0; }
+
+/* Hepburn romaji of one katakana code point (U+30A1..U+30F6); small kana handled by caller. */
+static const char *const k_kana_romaji[] = {
+    /* 30A1 */ "a", "a", "i", "i", "u", "u", "e", "e", "o", "o",
+    /* 30AB */ "ka", "ga", "ki", "gi", "ku", "gu", "ke", "ge", "ko", "go",
+    /* 30B5 */ "sa", "za", "shi", "ji", "su", "zu", "se", "ze", "so", "zo",
+    /* 30BF */ "ta", "da", "chi", "ji", "tsu", "tsu", "zu", "te", "de", "to", "do",
+    /* 30CA */ "na", "ni", "nu", "ne", "no",
+    /* 30CF */ "ha", "ba", "pa", "hi", "bi", "pi", "fu", "bu", "pu", "he", "be", "pe", "ho", "bo", "po",
+    /* 30DE */ "ma", "mi", "mu", "me", "mo",
+    /* 30E3 */ "ya", "ya", "yu", "yu", "yo", "yo",
+    /* 30E9 */ "ra", "ri", "ru", "re", "ro",
+    /* 30EE */ "wa", "wa", "i", "e", "o", "n", "vu", "ka", "ke"};
+
+/* Converts katakana reading to romaji in out; returns length or 0 when a char is unknown. */
+static size_t kata_to_romaji(const char *s, size_t n, char *out, size_t cap) {
+  size_t o = 0, i = 0;
+  bool sokuon = false;
+  while (i < n) {
+    uint32_t cp;
+    size_t k = sk_utf8_decode(s + i, n - i, &cp);
+    if (!k) return 0;
+    i += k;
+    if (cp == 0x30C3) { /* ッ */
+      sokuon = true;
+      continue;
+    }
+    if (cp == 0x30FC) { /* ー: long vowel, dropped */
+      continue;
+    }
+    if (cp < 0x30A1 || cp > 0x30F6) return 0;
+    const char *r = k_kana_romaji[cp - 0x30A1];
+    /* small ャュョ after an i-row kana: kya, sha, cha, ja */
+    if ((cp == 0x30E3 || cp == 0x30E5 || cp == 0x30E7) && o > 0 && out[o - 1] == 'i') {
+      o--;
+      if (o >= 1 && (out[o - 1] == 'h' || out[o - 1] == 'j')) { /* shi->sh, chi->ch, ji->j */
+      } else {
+        if (o + 1 >= cap) return 0;
+        out[o++] = 'y';
+      }
+      r = cp == 0x30E3 ? "a" : cp == 0x30E5 ? "u" : "o";
+    }
+    size_t rl = strlen(r);
+    if (o + rl + 2 >= cap) return 0;
+    if (sokuon) {
+      out[o++] = r[0] == 'c' ? 't' : r[0];
+      sokuon = false;
+    }
+    memcpy(out + o, r, rl);
+    o += rl;
+  }
+  out[o] = '\0';
+  return o;
+}
+
+/* satou -> sato, yuuki -> yuki, oono -> ono: how romaji is usually written in passports. */
+static size_t drop_long_vowels(const char *in, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (o > 0 && ((in[i] == 'u' && (out[o - 1] == 'o' || out[o - 1] == 'u')) ||
+                  (in[i] == 'o' && out[o - 1] == 'o') || (in[i] == 'i' && out[o - 1] == 'i' && 0)))
+      continue;
+    out[o++] = in[i];
+  }
+  out[o] = '\0';
+  return o;
+}
+
+/* Marks every proper prefix of s (at code point boundaries) so lookups can stop early. */
+static int add_prefixes(pii_lexicon *lx, const char *s, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    if (((unsigned char)s[i] & 0xC0) == 0x80) continue;
+    int rc = add(lx, s, i, LEX_PREFIX);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int add_name(pii_lexicon *lx, unsigned kind, const char *w, size_t wn, const char *r, size_t rn) {
+  int rc = add(lx, w, wn, kind | LEX_KANJI);
+  if (!rc && wn <= LEX_MAX_NAME_BYTES) rc = add_prefixes(lx, w, wn);
+  if (!rc && rn <= LEX_MAX_NAME_BYTES) rc = add_prefixes(lx, r, rn);
+  if (rc) return rc;
+  if (rn == 0 || rn > LEX_MAX_NAME_BYTES) return 0;
+  rc = add(lx, r, rn, kind | LEX_KANA);
+  if (rc) return rc;
+  char hira[LEX_MAX_NAME_BYTES + 1];
+  size_t hn = 0;
+  for (size_t i = 0; i < rn;) { /* katakana -> hiragana is a fixed offset of 0x60 */
+    uint32_t cp;
+    size_t k = sk_utf8_decode(r + i, rn - i, &cp);
+    if (!k) return 0;
+    if (cp >= 0x30A1 && cp <= 0x30F6) cp -= 0x60;
+    hn += sk_utf8_encode(cp, hira + hn);
+    i += k;
+  }
+  rc = add(lx, hira, hn, kind | LEX_KANA);
+  if (!rc) rc = add_prefixes(lx, hira, hn);
+  if (rc) return rc;
+  char rom[96], rom2[96];
+  size_t ln = kata_to_romaji(r, rn, rom, sizeof rom);
+  if (ln < 2) return 0; /* single letters are never names on their own */
+  rc = add(lx, rom, ln, kind | LEX_ROMAJI);
+  if (rc) return rc;
+  size_t l2 = drop_long_vowels(rom, ln, rom2);
+  return l2 >= 2 ? add(lx, rom2, l2, kind | LEX_ROMAJI) : 0;
+}
+
+static pii_lexicon *lex_new(void) {
+  pii_lexicon *lx = sk_calloc(1, sizeof *lx);
+  if (!lx) return NULL;
+  sk_buf_init(&lx->pool, LEX_MAX_POOL_BYTES);
+  if (sk_buf_append_byte(&lx->pool, '\0') || grow(lx)) {
+    lex_free(lx);
+    return NULL;
+  }
+  return lx;
+}
+
+void lex_free(pii_lexicon *lx) {
+  if (!lx) return;
+  sk_buf_release(&lx->pool);
+  sk_free(lx->slots);
+  sk_free(lx);
+}
+
+/* Feature strings in sys.dic are NUL-terminated CSV: 品詞,細分類1,細分類2,細分類3,活用型,活用形,原形,読み,発音.
+ * We look for the prefix below and take fields 3 (姓/名), 6 (written) and 7 (reading). */
+static const char k_person_prefix[] = "名詞,固有名詞,人名,";
+
+int lex_load(const char *sys_dic_path, pii_lexicon **out, sk_err *err) {
+  *out = NULL;
+  char *dic = NULL;
+  size_t n = 0;
+  int rc = sk_read_file(sys_dic_path, LEX_MAX_DIC_BYTES, &dic, &n, err);
+  if (rc) return rc;
+  pii_lexicon *lx = lex_new();
+  if (!lx) {
+    sk_free(dic);
+    return sk_err_set(err, SK_ENOMEM, "out of memory building the name lexicon");
+  }
+  const size_t pl = sizeof k_person_prefix - 1;
+  const char *p = dic, *end = dic + n;
+  /* a plain loop, not memmem: sanitizer interceptors re-check the whole haystack per call */
+  for (; p + pl <= end; p++) {
+    if (*p != k_person_prefix[0] || (p > dic && p[-1] != '\0') || memcmp(p, k_person_prefix, pl))
+      continue;
+    const char *f = p + pl;
+    const char *fe = f;
+    while (fe < end && *fe) fe++;
+    if (fe >= end) break;
+    /* fields after the prefix: kind,*,*,written,reading,pron */
+    const char *fld[6] = {0};
+    size_t fl[6] = {0};
+    int nf = 0;
+    const char *q = f;
+    while (nf < 6 && q <= fe) {
+      const char *c = memchr(q, ',', (size_t)(fe - q));
+      const char *e = c ? c : fe;
+      fld[nf] = q;
+      fl[nf] = (size_t)(e - q);
+      nf++;
+      if (!c) break;
+      q = c + 1;
+    }
+    if (nf >= 5) {
+      unsigned kind = 0;
+      if (fl[0] == 3 && !memcmp(fld[0], "姓", 3)) kind = LEX_SURNAME;
+      else if (fl[0] == 3 && !memcmp(fld[0], "名", 3)) kind = LEX_GIVEN;
+      if (kind && (rc = add_name(lx, kind, fld[3], fl[3], fld[4], fl[4])) != 0) {
+        sk_free(dic);
+        lex_free(lx);
+        return sk_err_set(err, rc, "out of memory building the name lexicon");
+      }
+    }
+    p = fe;
+  }
+  sk_free(dic);
+  if (lx->count == 0) {
+    lex_free(lx);
+    return sk_err_set(err, SK_EFORMAT, "%s holds no person names (not an IPADIC sys.dic?)",
+                      sys_dic_path);
+  }
+  *out = lx;
+  return 0;
+}
+
+int lex_load_lines(const char *text, pii_lexicon **out, sk_err *err) {
+  *out = NULL;
+  pii_lexicon *lx = lex_new();
+  if (!lx) return sk_err_set(err, SK_ENOMEM, "out of memory building the name lexicon");
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    const char *e = nl ? nl : p + strlen(p);
+    const char *c1 = memchr(p, ',', (size_t)(e - p));
+    const char *c2 = c1 ? memchr(c1 + 1, ',', (size_t)(e - c1 - 1)) : NULL;
+    if (c1 && c2 && (p[0] == 'S' || p[0] == 'G')) {
+      int rc = add_name(lx, p[0] == 'S' ? LEX_SURNAME : LEX_GIVEN, c1 + 1, (size_t)(c2 - c1 - 1),
+                        c2 + 1, (size_t)(e - c2 - 1));
+      if (rc) {
+        lex_free(lx);
+        return sk_err_set(err, rc, "out of memory building the name lexicon");
+      }
+    }
+    p = nl ? nl + 1 : e;
+  }
+  *out = lx;
+  return 0;
+}

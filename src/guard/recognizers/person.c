@@ -1,0 +1,579 @@
+/* person.c — PERSON: names of people, in kanji, kana or romaji.
+ *
+ * Where a name is plausible (a lexicon hit, see lexicon.h) a candidate is formed and scored by
+ * its context; MeCab is consulted only for candidates that have no decisive context.
+ *   Kanji:   surname [space] given-name (both in the IPADIC name lexicon); a surname alone or a
+ *            given name alone needs an honorific after it (様 さん 氏 殿 先生 君 くん ちゃん), a
+ *            role label before it (氏名：, 担当：, 申請者：, 代表取締役 …) or a speech pattern after
+ *            it (と申します, でございます, が承ります, が訪問 …); a full name with no context, or a
+ *            surname with only a weak pattern (です, から), must be tagged 人名 by MeCab.
+ *            Names never start or end inside a longer kanji word (千葉銀行, 世田谷区役所).
+ *   Kana:    katakana/hiragana "surname given" pairs from the lexicon readings; any katakana or
+ *            hiragana run under a reading label (フリガナ, カナ) or in brackets right after a name
+ *            (加藤大輔（カトウ ダイスケ）), which also covers foreign names (グエン・ヴァン・アン).
+ *   Romaji:  "Taro Yamada", "YAMADA Taro" when both words are lexicon names; any 1-3
+ *            capitalised words after Mr./Ms./Dr., before -san/様, or after a name label (Name:,
+ *            identity of, Dear, Hi).
+ * Honorifics and labels are outside the span. */
+#include <mecab.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+#include "guard/internal.h"
+
+/* Longest surname / given name we try, in code points (勅使河原 is 4). */
+#define PERSON_MAX_PART_CHARS 4
+/* A name label sits right before the name: "申請者：", "担当の". */
+#define PERSON_LABEL_WINDOW 30
+/* MeCab sees this many bytes around a candidate: enough for the sentence it sits in. */
+#define PERSON_MECAB_WINDOW 90
+
+static const char *const k_honorific[] = {"様", "さん", "氏", "殿", "先生", "君", "くん", "ちゃん",
+                                          "宛", "さま", "-san", " san", "司法書士", "弁護士", "税理士", "行政書士",
+                                          "部長", "課長", "係長", "社長", "医師", "教授", "会長", NULL};
+/* Relations before a bare given name: 妻の由香. */
+static const char *const k_relation[] = {"妻", "夫", "長男", "長女", "次男", "次女", "息子", "娘", "父", "母",
+                                         "兄", "姉", "弟", "妹", NULL};
+/* Single kanji that are surnames in IPADIC but, before さん/様, are kinship or common nouns
+ * (奥さん = wife, 兄さん = brother). */
+static const char *const k_not_surname[] = {"奥", "嬢", "兄", "姉", "母", "父", "婆", "爺", "坊", "客", "皆",
+                                            "神", "仏", "上", "王", "娘", "息", "叔", "伯", "親", "主", NULL};
+/* Labels that announce a reading or a name in any script. */
+static const char *const k_name_label[] = {"フリガナ", "ふりがな", "カナ", "氏名", "名前", "name", "名義", NULL};
+static const char *const k_label[] = {
+    "氏名", "名前", "お名前", "顧客名", "会員氏名", "担当者", "担当", "申請者", "請求者", "被保険者",
+    "契約者", "名義", "お客様", "顧客", "記録", "受付", "運転者", "代表取締役", "代表者", "取締役",
+    "社長", "部長", "課長", "係長", "主任", "宛先", "宛名", "差出人", "届出人", "申込者", "本人",
+    "利用者", "世帯主", "世帯員", "配偶者", "対象児童", "被相続人", "相続人", "相談者", "依頼者",
+    "弁護士", "司法書士", "税理士", "医師", "確認者", "作成者", "承認者", "入力者", "対応者",
+    "連絡者", "保証人", "申出人", "申立人", "代理人", "参加者", "出席者", "総務部", "経理部",
+    "営業部", "人事部", "op:", "from:", "to:", "cc:", "name:", "attendees:", "客:", "対象者",
+    "後任は", "前任は", "名義は", "cardholder", "家族", NULL};
+static const char *const k_after_strong[] = {"と申します", "と申し", "でござい", "が承", "が担当", "が訪問",
+                                             "が対応", "が来店", "が伺", "より電話", "から着信",
+                                             "から電話", "が取り", "から0", "が確認", "が説明",
+                                             "が同行", "が受付", NULL};
+static const char *const k_after_weak[] = {"です", "から", "が", "は", "に", "の", "、", "(", NULL};
+/* Hiragana that may follow a bare surname: particles and honorifics, not the rest of a word (向け). */
+static const char *const k_particle[] = {"が", "は", "の", "に", "を", "と", "も", "へ", "で", "さん", "さま",
+                                         "くん", "ちゃん", "より", "から", "まで", "や", NULL};
+
+static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
+  size_t l = strlen(w);
+  return i + l <= len && !memcmp(s + i, w, l);
+}
+
+static bool any_at(const char *s, size_t len, size_t i, const char *const *ws) {
+  if (i >= len) return false;
+  for (const char *const *w = ws; *w; w++)
+    if ((*w)[0] == s[i] && starts_with(s, len, i, *w)) return true;
+  return false;
+}
+
+static bool honorific_at(const char *s, size_t len, size_t i) {
+  if (starts_with(s, len, i, "氏名")) return false;
+  return any_at(s, len, i, k_honorific);
+}
+
+static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
+
+/* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
+static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels);
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, k_label); }
+static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels) {
+  const char *s = d->n.s;
+  size_t p = st;
+  while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
+    p--;
+  if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
+  if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
+    return false;
+  }
+  for (const char *const *k = labels; *k; k++) {
+    size_t l = strlen(*k);
+    if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == (*k)[l - 1]) {
+      bool eq = true;
+      for (size_t j = 0; j < l && eq; j++) {
+        char a = s[p - l + j], b = (*k)[j];
+        if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+        eq = a == b;
+      }
+      if (eq) {
+        /* "op:" etc. are ASCII words: need a boundary before them */
+        if (ch_alpha((*k)[0]) && p - l > 0 && ch_alpha(s[p - l - 1])) continue;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/* Start of line (skipping "[10:03] ", "- ", "> ") equals st and a ':' follows en. */
+static bool speaker_label(const pii_doc *d, size_t st, size_t en) {
+  const char *s = d->n.s;
+  if (en >= d->n.len || s[en] != ':') return false;
+  size_t p = st;
+  while (p > 0 && s[p - 1] == ' ') p--;
+  if (p > 0 && s[p - 1] == ']') {
+    while (p > 0 && s[p - 1] != '[' && s[p - 1] != '\n') p--;
+    if (p > 0 && s[p - 1] == '[') p--;
+    while (p > 0 && s[p - 1] == ' ') p--;
+  }
+  while (p > 0 && (s[p - 1] == '-' || s[p - 1] == '>' || s[p - 1] == ' ' || s[p - 1] == '*')) p--;
+  return p == 0 || s[p - 1] == '\n';
+}
+
+/* ---- MeCab check ---- */
+static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only);
+static bool mecab_is_name(pii_doc *d, size_t st, size_t en) { return mecab_check(d, st, en, false); }
+/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
+ * given name such as 結菜), none is a common word. */
+/* Sentence around [st,en): from the previous 。！？ or newline to the next, at most
+ * PERSON_MECAB_WINDOW bytes either side. */
+static void sentence(const pii_doc *d, size_t st, size_t en, size_t *pa, size_t *pb) {
+  const char *s = d->n.s;
+  size_t a = st > PERSON_MECAB_WINDOW ? st - PERSON_MECAB_WINDOW : 0;
+  size_t b = en + PERSON_MECAB_WINDOW < d->n.len ? en + PERSON_MECAB_WINDOW : d->n.len;
+  for (size_t k = st; k > a; k--)
+    if (s[k - 1] == '\n' || (k >= 3 && (!memcmp(s + k - 3, "。", 3) || !memcmp(s + k - 3, "！", 3)))) {
+      a = k;
+      break;
+    }
+  for (size_t k = en; k < b; k++)
+    if (s[k] == '\n' || !memcmp(s + k, "。", k + 3 <= d->n.len ? 3 : 0)) {
+      b = k;
+      break;
+    }
+  while (a < st && ((unsigned char)s[a] & 0xC0) == 0x80) a++;
+  while (b > en && b < d->n.len && ((unsigned char)s[b] & 0xC0) == 0x80) b--;
+  *pa = a;
+  *pb = b;
+}
+
+static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
+  const pii_scanner *sc = d->sc;
+  if (!d->mecab_tagger) {
+    d->mecab_tagger = mecab_model_new_tagger(sc->mecab_model);
+    d->mecab_lattice = mecab_model_new_lattice(sc->mecab_model);
+    if (!d->mecab_tagger || !d->mecab_lattice) return false;
+  }
+  const char *s = d->n.s;
+  mecab_lattice_t *lat = d->mecab_lattice;
+  mecab_lattice_set_sentence2(lat, s + a, b - a);
+  d->mc_count = 0;
+  d->mc_start = a;
+  d->mc_end = 0;
+  if (!mecab_parse_lattice(d->mecab_tagger, lat)) return false;
+  for (const mecab_node_t *n = mecab_lattice_get_bos_node(lat); n; n = n->next) {
+    if (n->stat == MECAB_BOS_NODE || n->stat == MECAB_EOS_NODE) continue;
+    if (d->mc_count == d->mc_cap) {
+      size_t nc = d->mc_cap ? d->mc_cap * 2 : 64;
+      pii_mnode *nn = sk_realloc(d->mc_nodes, nc * sizeof *nn);
+      if (!nn) return false;
+      d->mc_nodes = nn;
+      d->mc_cap = nc;
+    }
+    const char *f = n->feature;
+    bool unk = n->stat == MECAB_UNK_NODE;
+    pii_mnode m = {.start = (uint32_t)(n->surface - s), .end = (uint32_t)(n->surface - s + n->length)};
+    m.person = !strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
+    m.proper = unk || !strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"));
+    m.function = !unk && (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) ||
+                          !strncmp(f, "助動詞", 9));
+    d->mc_nodes[d->mc_count++] = m;
+  }
+  d->mc_end = b;
+  return true;
+}
+
+/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
+ * given name such as 結菜), none is a common word. Otherwise the first token must be 人名. */
+static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
+  if (!d->sc->mecab_model) return false;
+  if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
+    size_t a, b;
+    sentence(d, st, en, &a, &b);
+    if (!mecab_parse(d, a, b)) return false;
+  }
+  bool start_ok = false, end_ok = false, name_ok = false;
+  for (size_t i = 0; i < d->mc_count; i++) {
+    const pii_mnode *m = &d->mc_nodes[i];
+    if (m->start == st) {
+      start_ok = true;
+      name_ok = m->person || (proper_only && m->proper);
+    }
+    if (m->end == en) end_ok = true;
+    if (m->start > st && m->start < en && (m->function || (proper_only && !m->proper))) name_ok = false;
+    if (m->start >= en) break;
+  }
+  return start_ok && end_ok && name_ok;
+}
+
+/* Longest lexicon part at i with flags want; returns its end or i. cps: code points matched. */
+static size_t part_at(const pii_doc *d, size_t i, unsigned want, unsigned *got) {
+  const char *s = d->n.s;
+  size_t p = i, best = i;
+  for (size_t n = 0; n < PERSON_MAX_PART_CHARS && p < d->n.len; n++) {
+    uint32_t cp;
+    size_t k = ch_at(s, d->n.len, p, &cp);
+    bool ok = (want & LEX_KANJI) ? (is_kanjiish(cp) || (n > 0 && cp_hiragana(cp)) || cp == 0x3005)
+                                 : cp_katakana(cp) || cp_hiragana(cp);
+    if (!ok) break;
+    p += k;
+    unsigned f = lex_lookup(d->sc->lex, s + i, p - i);
+    if (!f) break; /* not a name and not the start of one */
+    if ((f & want) == want) {
+      best = p;
+      *got = f;
+    }
+  }
+  return best;
+}
+
+static bool kanji_boundary_after(const pii_doc *d, size_t en) {
+  if (en >= d->n.len) return true;
+  uint32_t cp;
+  ch_at(d->n.s, d->n.len, en, &cp);
+  if (!is_kanjiish(cp) && !(cp >= 0x30A1 && cp <= 0x30FA)) return true;
+  return honorific_at(d->n.s, d->n.len, en);
+}
+
+static void person_kanji(pii_doc *d) {
+  const char *s = d->n.s;
+  size_t len = d->n.len;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    size_t k = ch_at(s, len, i, &cp);
+    if (!cp_kanji(cp)) {
+      i += k;
+      continue;
+    }
+    /* boundary before: not inside a kanji word (unless a label ends right there) */
+    bool glued = false;
+    if (i > 0) {
+      uint32_t pc;
+      ch_at(s, len, ch_prev(s, i), &pc);
+      glued = is_kanjiish(pc);
+    }
+    if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
+        !label_before(d, i)) {
+      i += k;
+      continue;
+    }
+    unsigned fs = 0, fg = 0;
+    size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
+    if (glued) {
+      size_t ge0 = se > i ? se : part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge0 == i || !label_before(d, i)) {
+        i += k;
+        continue;
+      }
+    }
+    size_t best_end = 0;
+    float score = 0;
+    bool need_mecab = false;
+    if (se > i) {
+      size_t gs = se;
+      if (gs < len && s[gs] == ' ') gs++;
+      size_t ge = part_at(d, gs, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge == gs && !honorific_at(s, len, gs)) {
+        ge = part_at(d, gs, LEX_GIVEN | LEX_KANA, &fg);
+        uint32_t nx2 = 0;
+        if (ge < len) ch_at(s, len, ge, &nx2);
+        if (ge - gs < 6 || cp_hiragana(nx2)) ge = gs; /* one kana, or a longer word: not a name */
+      }
+      bool unknown_given = false;
+      if (!(ge > gs && kanji_boundary_after(d, ge))) {
+        /* modern given names (陽斗, 悠真, 紬) are often missing from IPADIC: take 1..3 kanji up to
+         * a word boundary, and let context or MeCab decide */
+        size_t q = gs;
+        int nk = 0;
+        uint32_t c2;
+        while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2)) &&
+               !honorific_at(s, len, q)) {
+          q += ch_at(s, len, q, &c2);
+          nk++;
+        }
+        if (nk > 0 && kanji_boundary_after(d, q)) {
+          ge = q;
+          unknown_given = true;
+        } else {
+          ge = gs;
+        }
+      }
+      if (ge > gs && kanji_boundary_after(d, ge)) {
+        best_end = ge;
+        bool lab = label_before(d, i), hon = honorific_at(s, len, ge),
+             aft = any_at(s, len, ge, k_after_strong) || any_at(s, len, ge, k_after_weak) ||
+                   ge == len || s[ge] == '\n' || s[ge] == ' ' || s[ge] == ')' || s[ge] == ',';
+        if (lab || hon) score = 0.9f, need_mecab = unknown_given && gs == se && !hon;
+        else if (aft) score = 0.85f, need_mecab = se - i <= 3 || unknown_given;
+      } else if (kanji_boundary_after(d, se)) {
+        best_end = se;
+        bool hon = honorific_at(s, len, se);
+        bool lab = label_before(d, i);
+        bool strong = any_at(s, len, se, k_after_strong);
+        bool spk = speaker_label(d, i, se);
+        uint32_t nx = 0;
+        if (se < len) ch_at(s, len, se, &nx);
+        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, k_particle);
+        bool after_number = i > 0 && (ch_digit(s[i - 1]) || s[i - 1] == ',');
+        bool kin = se - i == 3 && hon && any_at(s, len, i, k_not_surname);
+        if (word_goes_on || after_number || kin) score = 0;
+        else if (hon || spk || strong) score = 0.85f;
+        else if (lab) score = 0.8f;
+      }
+    }
+    if (best_end && score > 0 &&
+        (!need_mecab || !d->sc->mecab_model || mecab_is_name(d, i, best_end))) {
+      pii_emit(d, PII_PERSON, i, best_end, score);
+      i = best_end;
+      continue;
+    }
+    best_end = 0;
+    score = 0;
+    need_mecab = false;
+    { /* given name alone: 花子さん, 妻の由香 */
+      size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      if (ge == i && label_before_in(d, i, k_relation)) {
+        size_t q = i;
+        int nk = 0;
+        uint32_t c2;
+        while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2))) q += ch_at(s, len, q, &c2), nk++;
+        if (nk > 0 && q < len && any_at(s, len, q, k_particle) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
+          ge = q;
+      }
+      if (ge > i && kanji_boundary_after(d, ge) &&
+          (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
+        best_end = ge;
+        score = 0.75f;
+      }
+    }
+    if (best_end && score > 0) {
+      if (!need_mecab || !d->sc->mecab_model || mecab_is_name(d, i, best_end)) {
+        pii_emit(d, PII_PERSON, i, best_end, score);
+        i = best_end;
+        continue;
+      }
+    }
+    i += k;
+  }
+}
+
+/* Kana runs: words of katakana (or hiragana) separated by one space or ・. */
+static void person_kana(pii_doc *d) {
+  const char *s = d->n.s;
+  size_t len = d->n.len;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    size_t k = ch_at(s, len, i, &cp);
+    bool kata = cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB;
+    bool hira = cp_hiragana(cp);
+    if (!kata && !hira) {
+      i += k;
+      continue;
+    }
+    uint32_t pc = 0;
+    if (i > 0) ch_at(s, len, ch_prev(s, i), &pc);
+    if (i > 0 && (kata ? cp_katakana(pc) : cp_hiragana(pc))) {
+      i += k;
+      continue;
+    }
+    /* collect up to 4 words */
+    size_t ws[4], we[4];
+    int nw = 0;
+    size_t p = i;
+    while (nw < 4 && p < len) {
+      size_t st = p;
+      while (p < len) {
+        uint32_t c;
+        size_t kk = ch_at(s, len, p, &c);
+        if (!(kata ? (cp_katakana(c) && c != 0x30FB) : (cp_hiragana(c) || c == 0x30FC))) break;
+        p += kk;
+      }
+      if (p == st) break;
+      ws[nw] = st;
+      we[nw] = p;
+      nw++;
+      if (p < len && s[p] == ' ') p++;
+      else if (p + 3 <= len && !memcmp(s + p, "・", 3)) p += 3;
+      else break;
+      uint32_t c2;
+      ch_at(s, len, p, &c2);
+      if (!(kata ? cp_katakana(c2) : cp_hiragana(c2))) break;
+    }
+    size_t en = we[nw - 1];
+    /* glued to kanji on either side: part of a word (株式会社ヤマシタ工務店) */
+    uint32_t nc = 0;
+    if (en < len) ch_at(s, len, en, &nc);
+    bool in_paren = i > 0 && (s[ch_prev(s, i)] == '(' || s[ch_prev(s, i)] == '[');
+    /* labels end in ':', a space, a bracket or は: only then look for one */
+    char pb = i > 0 ? s[i - 1] : '\n';
+    bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
+    bool lab = may_label && (label_before_in(d, i, k_name_label) ||
+                             ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
+    /* prose is full of kana runs: only runs with some sign of a name are looked up */
+    if (!(nw >= 2 || in_paren || may_label || (kata && honorific_at(s, len, en)) ||
+          (kata && i > 0 && (pb == ':' || pb == ' ')))) {
+      i = we[0];
+      continue;
+    }
+    float score = 0;
+    if ((in_paren && nw >= 2 && i >= 2 && d->n.s[i - 2] != ' ') || lab) score = kata ? 0.85f : 0;
+    unsigned f0 = lex_lookup(d->sc->lex, s + ws[0], we[0] - ws[0]);
+    if (nw >= 2) {
+      unsigned f1 = lex_lookup(d->sc->lex, s + ws[1], we[1] - ws[1]);
+      if ((f0 & LEX_SURNAME) && (f1 & LEX_GIVEN)) score = 0.85f;
+      else if (hira && (in_paren || lab) && ((f0 & LEX_SURNAME) || (f1 & LEX_GIVEN))) score = 0.85f;
+    } else {
+      /* unspaced "ミヤザキサチコ": any split into surname + given */
+      for (size_t q = ws[0] + 3; q + 3 <= we[0] && score == 0; q += 3) {
+        unsigned a1 = lex_lookup(d->sc->lex, s + ws[0], q - ws[0]);
+        unsigned a2 = lex_lookup(d->sc->lex, s + q, we[0] - q);
+        if ((a1 & LEX_SURNAME) && (a2 & LEX_GIVEN) && q - ws[0] >= 6 && we[0] - q >= 6 &&
+            (lab || in_paren || label_before(d, i)))
+          score = 0.8f;
+      }
+      if ((f0 & (LEX_SURNAME | LEX_GIVEN)) && kata && honorific_at(s, len, en)) score = 0.8f;
+      if (hira && (f0 & (LEX_SURNAME | LEX_GIVEN)) && (in_paren || lab) && score == 0) score = 0.8f;
+    }
+    if (!in_paren && i > 0 && cp_kanji(pc) && !lab) score = 0;
+    if (en < len && cp_kanji(nc) && !honorific_at(s, len, en)) score = 0;
+    if (score > 0 && en - i <= 60) {
+      pii_emit(d, PII_PERSON, i, en, score);
+      i = en;
+      continue;
+    }
+    i = we[0];
+  }
+}
+
+static const char *const k_title[] = {"mr. ", "ms. ", "mrs. ", "dr. ", "miss ", "prof. ", "mr ", "ms ",
+                                      NULL};
+static const char *const k_rlabel[] = {"name:", "name :", "氏名:", "identity of ", "dear ", "hi ", "hello ",
+                                       "director: ", "attendees: ", "contact: ", "applicant: ",
+                                       "customer: ", "from: ", "thanks, ", "cardholder ", "regards, ", "氏名：",
+                                       "名前:", NULL};
+
+static bool cap_word(const char *s, size_t len, size_t i, size_t *end) {
+  if (i >= len || !ch_upper(s[i])) return false;
+  size_t p = i + 1;
+  while (p < len && ch_alpha(s[p])) p++;
+  if (p - i < 2) return false;
+  bool upper_all = true, lower_rest = true;
+  for (size_t k = i + 1; k < p; k++) {
+    upper_all &= ch_upper(s[k]);
+    lower_rest &= !ch_upper(s[k]);
+  }
+  if (!upper_all && !lower_rest) return false;
+  *end = p;
+  return true;
+}
+
+/* "Sumitomo Mitsui Banking Corporation": two surnames that name a company. */
+static bool company_after(const char *s, size_t len, size_t e) {
+  static const char *const w[] = {" Bank", " Banking", " Corporation", " Co.", " Ltd", " Inc", " Group",
+                                  " Holdings", " Trust", " Securities", " Insurance", " Life", NULL};
+  for (const char *const *p = w; *p; p++)
+    if (starts_with(s, len, e, *p)) return true;
+  return false;
+}
+
+static void person_romaji(pii_doc *d) {
+  const char *s = d->n.s;
+  size_t len = d->n.len;
+  for (size_t i = 0; i < len; i++) {
+    if (!ch_upper(s[i]) || (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '.' ||
+                                       s[i - 1] == '-' || s[i - 1] == '_')))
+      continue;
+    size_t ws[3], we[3];
+    int nw = 0;
+    size_t p = i, e;
+    while (nw < 3 && cap_word(s, len, p, &e)) {
+      ws[nw] = p;
+      we[nw] = e;
+      nw++;
+      if (e < len && s[e] == ' ' && e + 1 < len && ch_upper(s[e + 1])) p = e + 1;
+      else break;
+    }
+    if (nw == 0) continue;
+    static const char *const k_rom_stop[] = {"Cardholder", "Customer", "Applicant", "Dear", "Hi", "Hello",
+                                             "Name", "Attendees", "Director", "Representative", "Thanks",
+                                             "Regards", "Contact", "Client", "Team", "Account", NULL};
+    bool stop = false;
+    for (const char *const *w = k_rom_stop; *w && !stop; w++)
+      stop = strlen(*w) == we[0] - ws[0] && !memcmp(s + ws[0], *w, we[0] - ws[0]);
+    if (stop) {
+      i = we[0];
+      continue;
+    }
+    size_t en = we[nw - 1];
+    if (en < len && (s[en] == '@' || ch_digit(s[en]) || (s[en] == '.' && en + 1 < len && ch_alpha(s[en + 1])))) {
+      i = en;
+      continue;
+    }
+    /* context */
+    bool title = false, lab = false;
+    for (const char *const *t = k_title; *t && !title; t++) {
+      size_t l = strlen(*t);
+      if (i >= l) {
+        bool eq = true;
+        for (size_t j = 0; j < l && eq; j++) {
+          char c = s[i - l + j];
+          if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+          eq = c == (*t)[j];
+        }
+        title = eq && (i - l == 0 || !ch_alpha(s[i - l - 1]));
+      }
+    }
+    for (const char *const *t = k_rlabel; *t && !lab; t++) {
+      size_t l = strlen(*t);
+      size_t q = i;
+      while (q > 0 && s[q - 1] == ' ' && (*t)[l - 1] != ' ') q--;
+      if (q >= l) {
+        bool eq = true;
+        for (size_t j = 0; j < l && eq; j++) {
+          char c = s[q - l + j];
+          if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+          eq = c == (*t)[j];
+        }
+        lab = eq;
+      }
+    }
+    bool glab = label_before(d, i);
+    bool hon = honorific_at(s, len, en);
+    if (i > 0 && s[i - 1] == '@' && !hon) {
+      i = en;
+      continue;
+    }
+    int nlex = 0, nsur = 0;
+    for (int w = 0; w < nw; w++) {
+      unsigned f = lex_lookup(d->sc->lex, s + ws[w], we[w] - ws[w]);
+      if (f & LEX_ROMAJI) nlex++;
+      if (f & LEX_SURNAME) nsur++;
+    }
+    float score = 0;
+    int use = nw;
+    if (title || hon || lab) score = 0.9f;
+    else if (glab && nlex >= 1) score = 0.85f;
+    else if (nw >= 2 && nlex >= 2 && nsur >= 1 && !company_after(s, len, we[1])) {
+      score = 0.85f;
+      use = 2;
+    } else if (nw == 1 && nsur == 1 && speaker_label(d, i, en)) score = 0.8f;
+    if (score > 0) {
+      size_t e2 = we[use - 1];
+      pii_emit(d, PII_PERSON, i, e2, score);
+      i = e2;
+    } else {
+      i = we[0];
+    }
+  }
+}
+
+void rec_person(pii_doc *d) {
+  if (!d->sc->lex) return;
+  person_kanji(d);
+  person_kana(d);
+  person_romaji(d);
+}

@@ -1,0 +1,217 @@
+/* scan.c — the scanner: normalise, run every recogniser, resolve overlaps, map spans back to
+ * the original bytes. */
+#include <mecab.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/utf8.h"
+#include "guard/internal.h"
+
+static const char *const k_type_names[PII_TYPE_COUNT] = {
+    "JP_MY_NUMBER", "JP_CORPORATE_NUMBER", "CREDIT_CARD",     "PHONE_NUMBER",
+    "POSTAL_CODE",  "ADDRESS",             "PERSON",          "EMAIL",
+    "IP_ADDRESS",   "BANK_ACCOUNT",        "DRIVERS_LICENSE", "PASSPORT",
+    "RESIDENCE_CARD", "DATE_OF_BIRTH",     "HEALTH_INSURANCE"};
+
+const char *pii_type_name(pii_type t) {
+  return (unsigned)t < PII_TYPE_COUNT ? k_type_names[t] : "UNKNOWN";
+}
+
+int pii_type_from_name(const char *name) {
+  for (int i = 0; i < PII_TYPE_COUNT; i++)
+    if (!strcmp(name, k_type_names[i])) return i;
+  return -1;
+}
+
+const char *pii_level_name(pii_level l) {
+  static const char *const names[] = {"public", "internal", "personal", "specific", "highest"};
+  return (unsigned)l <= PII_LEVEL_HIGHEST ? names[l] : "unknown";
+}
+
+pii_level pii_type_level(pii_type t) {
+  switch (t) {
+  case PII_JP_MY_NUMBER: return PII_LEVEL_SPECIFIC;
+  case PII_HEALTH_INSURANCE: return PII_LEVEL_HIGHEST;
+  case PII_JP_CORPORATE_NUMBER:
+  case PII_IP_ADDRESS: return PII_LEVEL_INTERNAL;
+  default: return PII_LEVEL_PERSONAL;
+  }
+}
+
+pii_level pii_classify(const pii_findings *f) {
+  pii_level l = PII_LEVEL_PUBLIC;
+  for (size_t i = 0; i < f->count; i++) {
+    pii_level t = pii_type_level(f->items[i].type);
+    if (t > l) l = t;
+  }
+  return l;
+}
+
+void pii_findings_init(pii_findings *f) { memset(f, 0, sizeof *f); }
+void pii_findings_release(pii_findings *f) {
+  sk_free(f->items);
+  memset(f, 0, sizeof *f);
+}
+
+static int findings_push(pii_findings *f, pii_finding x) {
+  if (f->count >= PII_MAX_FINDINGS) return SK_ELIMIT;
+  if (f->count == f->cap) {
+    size_t nc = f->cap ? f->cap * 2 : 16;
+    pii_finding *ni = sk_realloc(f->items, nc * sizeof *ni);
+    if (!ni) return SK_ENOMEM;
+    f->items = ni;
+    f->cap = nc;
+  }
+  f->items[f->count++] = x;
+  return 0;
+}
+
+void pii_emit(pii_doc *d, pii_type t, size_t start, size_t end, float score) {
+  if (end <= start || end > d->n.len) return;
+  if (findings_push(&d->cands, (pii_finding){.type = t, .start = start, .end = end, .score = score}))
+    d->oom = 1;
+}
+
+/* ---- scanner ---- */
+
+int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
+  *out = NULL;
+  pii_scanner *sc = sk_calloc(1, sizeof *sc);
+  if (!sc) return sk_err_set(err, SK_ENOMEM, "out of memory creating the scanner");
+  if (opt) sc->opt = *opt;
+  if (!sc->opt.disable_mecab) {
+    char arg[600];
+    if (sc->opt.mecab_dicdir)
+      snprintf(arg, sizeof arg, "-d %s", sc->opt.mecab_dicdir);
+    else
+      arg[0] = '\0';
+    mecab_model_t *m = mecab_model_new2(arg);
+    if (m) {
+      const mecab_dictionary_info_t *di = mecab_model_dictionary_info(m);
+      sk_err lerr;
+      if (di && di->filename && lex_load(di->filename, &sc->lex, &lerr) == 0) {
+        sc->mecab_model = m;
+      } else {
+        mecab_model_destroy(m);
+      }
+    }
+  }
+  *out = sc;
+  return 0;
+}
+
+void pii_scanner_free(pii_scanner *sc) {
+  if (!sc) return;
+  if (sc->mecab_model) mecab_model_destroy(sc->mecab_model);
+  lex_free(sc->lex);
+  sk_free(sc);
+}
+
+int pii_scanner_has_mecab(const pii_scanner *sc) { return sc && sc->mecab_model != NULL; }
+
+/* ---- resolution ---- */
+
+static int by_score_desc(const void *pa, const void *pb) {
+  const pii_finding *a = pa, *b = pb;
+  if (a->score != b->score) return a->score > b->score ? -1 : 1;
+  size_t la = a->end - a->start, lb = b->end - b->start;
+  if (la != lb) return la > lb ? -1 : 1;
+  return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int by_start(const void *pa, const void *pb) {
+  const pii_finding *a = pa, *b = pb;
+  return a->start < b->start ? -1 : a->start > b->start;
+}
+
+int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *out, sk_err *err) {
+  if (!sc || !out || (!text && len)) return sk_err_set(err, SK_EINVAL, "pii_scan: NULL argument");
+  if (len > PII_MAX_TEXT_BYTES)
+    return sk_err_set(err, SK_ELIMIT, "text is %zu bytes; the scanner takes at most %zu per call "
+                      "(split the document)", len, PII_MAX_TEXT_BYTES);
+  pii_doc d = {.sc = sc};
+  if (pii_norm_build(&d.n, text ? text : "", len))
+    return sk_err_set(err, SK_ENOMEM, "out of memory normalising %zu bytes", len);
+  rec_table(&d);
+  rec_numbers(&d);
+  rec_email(&d);
+  rec_ip_v6(&d);
+  rec_passport(&d);
+  rec_residence_card(&d);
+  rec_date_of_birth(&d);
+  rec_address(&d);
+  rec_person(&d);
+  int rc = 0;
+  if (d.oom) {
+    rc = sk_err_set(err, SK_ENOMEM, "out of memory (or more than %zu candidates) while scanning",
+                    PII_MAX_FINDINGS);
+    goto done;
+  }
+  /* greedy: best score first, never overlapping */
+  if (d.cands.count) qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
+  pii_findings keep;
+  pii_findings_init(&keep);
+  unsigned char *taken = sk_calloc(d.n.len + 1, 1);
+  if (!taken) {
+    rc = sk_err_set(err, SK_ENOMEM, "out of memory resolving findings");
+    goto done;
+  }
+  for (size_t i = 0; i < d.cands.count; i++) {
+    pii_finding *c = &d.cands.items[i];
+    if (c->score < sc->opt.min_score) continue;
+    bool clash = false;
+    for (size_t k = c->start; k < c->end && !clash; k++) clash = taken[k];
+    if (clash) continue;
+    memset(taken + c->start, 1, c->end - c->start);
+    if (findings_push(&keep, *c)) {
+      rc = sk_err_set(err, SK_ENOMEM, "out of memory resolving findings");
+      break;
+    }
+  }
+  sk_free(taken);
+  if (!rc) {
+    if (keep.count) qsort(keep.items, keep.count, sizeof *keep.items, by_start);
+    for (size_t i = 0; i < keep.count && !rc; i++) {
+      pii_finding f = keep.items[i];
+      pii_norm_span(&d.n, f.start, f.end, &f.start, &f.end);
+      if (findings_push(out, f)) rc = sk_err_set(err, SK_ENOMEM, "out of memory storing findings");
+    }
+  }
+  pii_findings_release(&keep);
+done:
+  if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
+  if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
+  sk_free(d.mc_nodes);
+  sk_free(d.tc);
+  pii_findings_release(&d.cands);
+  pii_norm_release(&d.n);
+  return rc;
+}
+
+/* ---- character helpers ---- */
+
+size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
+  size_t k = sk_utf8_decode(s + i, len - i, cp);
+  if (!k) {
+    *cp = (unsigned char)s[i];
+    return 1;
+  }
+  return k;
+}
+
+size_t ch_prev(const char *s, size_t i) {
+  size_t k = i - 1;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
+  return k;
+}
+
+bool cp_kanji(uint32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309F; }
+bool cp_katakana(uint32_t cp) { return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF); }
+bool cp_japanese(uint32_t cp) {
+  return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
+}
