@@ -209,6 +209,11 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
 
 int ground_verify(const ground_doc *sources, size_t n_sources, const char *text, size_t n,
                   ground_claim **out, size_t *n_out, sk_err *err) {
+  return ground_verify_ex(sources, n_sources, text, n, NULL, out, n_out, err);
+}
+
+int ground_verify_ex(const ground_doc *sources, size_t n_sources, const char *text, size_t n,
+                     const ground_verify_opts *opts, ground_claim **out, size_t *n_out, sk_err *err) {
   *out = NULL;
   *n_out = 0;
   size_t total = 0;
@@ -353,6 +358,17 @@ int ground_verify(const ground_doc *sources, size_t n_sources, const char *text,
       c->verdict = GROUND_UNSUPPORTED;
       c->ambiguous = 1;
       snprintf(c->reason, sizeof c->reason, "only partly covered by the source (coverage %.2f)", c->coverage);
+      if (opts && opts->judge && c->n_ev) {
+        ground_verdict jv = c->verdict;
+        sk_err jerr;
+        const ground_evidence *x = &c->ev[0];
+        if (opts->judge(opts->judge_user, text + c->start, c->end - c->start, sources[x->doc].text + x->start,
+                        x->end - x->start, &jv, &jerr) == SK_OK &&
+            (jv == GROUND_SUPPORTED || jv == GROUND_UNSUPPORTED || jv == GROUND_CONTRADICTED)) {
+          c->verdict = jv;
+          snprintf(c->reason, sizeof c->reason, "judge: %s (lexical coverage %.2f)", ground_verdict_name(jv), c->coverage);
+        }
+      }
     }
   }
   *out = claims;

@@ -67,6 +67,24 @@ typedef struct ground_claim {
 int ground_verify(const ground_doc *sources, size_t n_sources, const char *text, size_t n,
                   ground_claim **out, size_t *n_out, sk_err *err);
 
+/* Second judge for ambiguous sentences (the local model, plugged in by the caller so that ground
+ * does not depend on the engine): given the claim and its best evidence sentence (both UTF-8,
+ * not NUL-terminated), sets *verdict to GROUND_SUPPORTED, GROUND_UNSUPPORTED or
+ * GROUND_CONTRADICTED and returns SK_OK; any error leaves the lexical verdict in place.
+ * Called only for claims with `ambiguous` set and no deterministic fact conflict. */
+typedef int (*ground_judge_fn)(void *user, const char *claim, size_t claim_len, const char *evidence,
+                               size_t evidence_len, ground_verdict *verdict, sk_err *err);
+
+typedef struct ground_verify_opts {
+  ground_judge_fn judge; /* NULL: lexical verdicts only */
+  void *judge_user;
+} ground_verify_opts;
+
+/* ground_verify with options (opts may be NULL). A claim decided by the judge has its reason
+ * prefixed "judge: ". */
+int ground_verify_ex(const ground_doc *sources, size_t n_sources, const char *text, size_t n,
+                     const ground_verify_opts *opts, ground_claim **out, size_t *n_out, sk_err *err);
+
 const char *ground_verdict_name(ground_verdict v);
 
 #endif

@@ -65,7 +65,40 @@ static void hostile_inputs_are_errors(void **state) {
   sk_free(c);
 }
 
+static int judge_calls;
+static int fake_judge(void *user, const char *claim, size_t cl, const char *ev, size_t el, ground_verdict *v, sk_err *err) {
+  (void)user, (void)claim, (void)cl, (void)err;
+  judge_calls++;
+  assert_true(el > 0 && memmem(ev, el, "業務", 6) != NULL); /* gets the best evidence */
+  *v = GROUND_SUPPORTED;
+  return SK_OK;
+}
+
+static void judge_decides_only_ambiguous(void **state) {
+  (void)state;
+  ground_doc d = {"src", k_src, strlen(k_src)};
+  /* partly covered (ambiguous) and a clean copy: only the first reaches the judge */
+  const char *t = "銀行は、内閣総理大臣の認可を受けて、その業務を外部に任せる場合がある。\n金利は年1.2%とする。\n";
+  ground_verify_opts o = {fake_judge, NULL};
+  ground_claim *c = NULL;
+  size_t n = 0;
+  judge_calls = 0;
+  assert_int_equal(ground_verify_ex(&d, 1, t, strlen(t), &o, &c, &n, NULL), SK_OK);
+  assert_int_equal(n, 2);
+  assert_true(c[0].ambiguous); /* coverage ~0.55 */
+  assert_int_equal(judge_calls, 1);
+  assert_int_equal(c[0].verdict, GROUND_SUPPORTED);
+  assert_non_null(strstr(c[0].reason, "judge:"));
+  ground_claim *c2 = NULL;
+  assert_int_equal(ground_verify(&d, 1, t, strlen(t), &c2, &n, NULL), SK_OK);
+  assert_int_equal(c2[0].verdict, GROUND_UNSUPPORTED); /* without a judge */
+  sk_free(c2);
+  assert_int_equal(c[1].verdict, GROUND_SUPPORTED);
+  sk_free(c);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(verdicts), cmocka_unit_test(hostile_inputs_are_errors)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(verdicts), cmocka_unit_test(hostile_inputs_are_errors),
+                                     cmocka_unit_test(judge_decides_only_ambiguous)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
