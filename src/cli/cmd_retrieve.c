@@ -73,7 +73,7 @@ int cmd_retrieve(const sk_cli *cli, int argc, char **argv) {
                                            (json_int_t)h[i].byte_start, "byte_end", (json_int_t)h[i].byte_end, "label",
                                            h[i].label, "score", h[i].score, "text", h[i].text));
     json_t *root = json_pack("{s:s,s:s,s:o}", "collection", coll, "query", query, "hits", arr);
-    char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0) : NULL;
+    char *s = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
     if (s) puts(s);
     free(s);
     json_decref(root);

@@ -44,7 +44,7 @@ int gen_parse(const char *cmd, int argc, char **argv, gen_opts *o, void (*help)(
       {"precision", required_argument, 0, 'X'}, {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int ch, rc;
-  double v;
+  double v = 0;
   while ((ch = getopt_long(argc, argv, "m:p:n:c:t:h", opts, NULL)) != -1) {
     rc = -1;
     switch (ch) {

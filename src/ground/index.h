@@ -5,7 +5,9 @@
  *   files(id, path UNIQUE, hash, size_bytes, chunks, ingested_at)
  *   chunks(id, file_id, seq, page, byte_start, byte_end, label, text)
  *   fts_bi(t)  fts_w(t)    -- FTS5, rowid = chunks.id, text = space-separated tokens
- * A file is replaced as a whole in one transaction, so a crash never leaves half a file. */
+ * A file is replaced as a whole in one transaction, so a crash never leaves half a file.
+ * Threads: a ground_index (SQLite connection + MeCab tagger) is used by one thread at a time;
+ * the server opens one per worker (SQLite WAL lets readers run beside an ingest). */
 #ifndef SK_GROUND_INDEX_H
 #define SK_GROUND_INDEX_H
 
