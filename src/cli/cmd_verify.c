@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "cli/ground_judge.h"
 #include "ground/ingest.h"
 #include "ground/verify.h"
 
@@ -16,7 +17,9 @@
 int cmd_verify(const sk_cli *cli, int argc, char **argv) {
   (void)cli;
   static const struct option opts[] = {{"source", required_argument, 0, 's'}, {"text", required_argument, 0, 't'},
-                                       {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0}};
+                                       {"json", no_argument, 0, 'j'}, {"judge-model", required_argument, 0, 'J'},
+                                       {"help", no_argument, 0, 'h'}, {0}};
+  const char *judge_model = NULL;
   const char *src_paths[VERIFY_SOURCES_MAX];
   size_t ns = 0;
   const char *text_path = NULL;
@@ -29,6 +32,7 @@ int cmd_verify(const sk_cli *cli, int argc, char **argv) {
       break;
     case 't': text_path = optarg; break;
     case 'j': json = 1; break;
+    case 'J': judge_model = optarg; break;
     case 'h':
       printf("usage: sekisho verify --source FILE... --text FILE [--json]\n\n"
              "Splits the text (e.g. a model's answer or summary; '-' is stdin) into sentences and, for\n"
@@ -40,7 +44,10 @@ int cmd_verify(const sk_cli *cli, int argc, char **argv) {
              "                     further files may follow the options\n"
              "  -t, --text FILE    the text to check\n"
              "  -j, --json         JSON: {\"sentences\":[{text,start,end,verdict,ambiguous,coverage,\n"
-             "                     reason,evidence:[{source,start,end,coverage,text}]}],\"counts\":{...}}\n");
+             "                     reason,evidence:[{source,start,end,coverage,text}]}],\"counts\":{...}}\n"
+             "  --judge-model GGUF  ask this local model about sentences the lexical evidence leaves\n"
+             "                     ambiguous (coverage 0.45-0.70, no fact conflict); their reason\n"
+             "                     then starts with \"judge:\"\n");
       return SK_EXIT_OK;
     default: return sk_cli_usage_error("verify", "unknown option");
     }
@@ -55,6 +62,7 @@ int cmd_verify(const sk_cli *cli, int argc, char **argv) {
   size_t tl = 0;
   ground_claim *cl = NULL;
   size_t ncl = 0;
+  ground_model_judge *judge = NULL;
   for (size_t i = 0; i < ns; i++) {
     uint64_t h;
     size_t l = 0;
@@ -71,7 +79,12 @@ int cmd_verify(const sk_cli *cli, int argc, char **argv) {
       goto done;
     }
   }
-  if (ground_verify(docs, ns, text, tl, &cl, &ncl, &err)) {
+  if (judge_model && ground_model_judge_open(judge_model, &judge, &err)) {
+    rc = sk_cli_fail("verify", "judge model %s: %s", judge_model, err.msg);
+    goto done;
+  }
+  ground_verify_opts vo = {judge ? ground_model_judge_fn : NULL, judge};
+  if (ground_verify_ex(docs, ns, text, tl, &vo, &cl, &ncl, &err)) {
     rc = sk_cli_fail("verify", "%s", err.msg);
     goto done;
   }
@@ -113,6 +126,7 @@ int cmd_verify(const sk_cli *cli, int argc, char **argv) {
   }
   if (cnt[1] || cnt[2]) rc = SK_EXIT_FAIL;
 done:
+  ground_model_judge_free(judge);
   sk_free(cl);
   sk_free(text);
   for (size_t i = 0; i < ns; i++) sk_free(bufs[i]);

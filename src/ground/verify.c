@@ -133,9 +133,11 @@ typedef struct srcfacts {
   size_t nl;
 } srcfacts;
 
-static const char *const k_polarity[] = {"affirmatively", "negatively (ない/ず/ません)", "permissively (もよい)"};
+static const char *const k_polarity[] = {"affirmatively", "negatively (ない/ず/ません)", "permissively (もよい)",
+                                         "with an obligation (なければならない)"};
 
-/* Polarity of the last few characters before the final 。: 0 plain, 1 negative, 2 permissive. */
+/* Polarity of the last few characters before the final 。: 0 plain, 1 negative, 2 permissive,
+ * 3 obligation. */
 static int final_polarity(const char *s, size_t n) {
   while (n >= 3 && (!memcmp(s + n - 3, "。", 3) || !memcmp(s + n - 3, "」", 3) || !memcmp(s + n - 3, "）", 3))) n -= 3;
   size_t from = n > 15 ? n - 15 : 0; /* five characters */
@@ -143,6 +145,12 @@ static int final_polarity(const char *s, size_t n) {
   const char *t = s + from;
   size_t tl = n - from;
   if (memmem(t, tl, "もよい", 9) || memmem(t, tl, "てよい", 9)) return 2;
+  /* obligation: a wider window, なければならない is eight characters */
+  size_t wf = n > 30 ? n - 30 : 0;
+  while (wf > 0 && wf < n && ((unsigned char)s[wf] & 0xC0) == 0x80) wf++;
+  if (memmem(s + wf, n - wf, "なければならな", 21) || memmem(s + wf, n - wf, "なくてはならな", 21) ||
+      memmem(s + wf, n - wf, "なければならぬ", 21))
+    return 3;
   if (memmem(t, tl, "ない", 6) || memmem(t, tl, "ません", 9) || memmem(t, tl, "ず", 3) || memmem(t, tl, "ぬ", 3)) return 1;
   return 0;
 }
@@ -187,7 +195,11 @@ static void check_facts(const ground_fact *cf, size_t ncf, const char *cnorm, si
   /* the predicate at the end of the sentence: obligation/prohibition (…ならない), negation
    * (…できない), permission (…てもよい) or plain (…できる) must agree with the evidence */
   int pc = final_polarity(cnorm, cnl), pe = final_polarity(ev[0].norm, ev[0].nl);
-  if (pc != pe) {
+  /* which pairs conflict: plain~permissive (できる/してもよい) and plain~obligation (とされる/
+   * しなければならない) are paraphrases; negation against anything else, and permission against
+   * obligation, are not */
+  static const unsigned char conflict[4][4] = {{0, 1, 0, 0}, {1, 0, 1, 1}, {0, 1, 0, 1}, {0, 1, 1, 0}};
+  if (conflict[pc][pe]) {
     c->verdict = GROUND_CONTRADICTED;
     snprintf(c->reason, sizeof c->reason, "the sentence ends %s, the source %s", k_polarity[pc], k_polarity[pe]);
     return;
