@@ -2,9 +2,15 @@
 # Installs the Debian packages listed in scripts/deps.txt that are missing (apt-get, as root).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-mapfile -t pkgs < <(grep -v '^\s*#' "$here/deps.txt" | grep -v '^\s*$')
+# A line is "PACKAGE" or "PACKAGE COMMAND": the second form counts as present when COMMAND is on
+# PATH (e.g. npm ships inside NodeSource's nodejs package, which conflicts with Debian's npm).
+mapfile -t lines < <(grep -v '^\s*#' "$here/deps.txt" | grep -v '^\s*$')
 missing=()
-for p in "${pkgs[@]}"; do
+pkgs=()
+for line in "${lines[@]}"; do
+  read -r p cmd <<<"$line"
+  pkgs+=("$p")
+  if [ -n "${cmd:-}" ] && command -v "$cmd" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
 
+echo "== SDK test clients (npm ci: official openai and @anthropic-ai/sdk, pinned by package-lock.json)"
+(cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== release build"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$jobs"

@@ -32,6 +32,8 @@ int cmd_chat(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
 int cmd_ingest(const sk_cli *cli, int argc, char **argv);
 int cmd_retrieve(const sk_cli *cli, int argc, char **argv);
+int cmd_serve(const sk_cli *cli, int argc, char **argv);
+int cmd_keys(const sk_cli *cli, int argc, char **argv);
 int cmd_redact(const sk_cli *cli, int argc, char **argv);
 int cmd_scan(const sk_cli *cli, int argc, char **argv);
 int cmd_ledger(const sk_cli *cli, int argc, char **argv);

@@ -23,6 +23,8 @@ static const sk_command k_commands[] = {
     {"logits", cmd_logits, "evaluate a prompt file and print logits as JSON (oracle format)"},
     {"run", cmd_run, "generate text from a prompt with a local model"},
     {"chat", cmd_chat, "interactive multi-turn chat with a local model"},
+    {"serve", cmd_serve, "serve local models over OpenAI/Anthropic-compatible HTTP APIs"},
+    {"keys", cmd_keys, "API keys of the perimeter: create, list, rotate, revoke"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"ingest", cmd_ingest, "add documents (text, Markdown, HTML, PDF) to a grounding collection"},
     {"retrieve", cmd_retrieve, "rank a collection's chunks for a question (BM25, citations)"},
