@@ -30,6 +30,8 @@ int cmd_audit(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_chat(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
+int cmd_ingest(const sk_cli *cli, int argc, char **argv);
+int cmd_retrieve(const sk_cli *cli, int argc, char **argv);
 int cmd_serve(const sk_cli *cli, int argc, char **argv);
 int cmd_keys(const sk_cli *cli, int argc, char **argv);
 int cmd_redact(const sk_cli *cli, int argc, char **argv);
@@ -38,6 +40,7 @@ int cmd_ledger(const sk_cli *cli, int argc, char **argv);
 int cmd_logits(const sk_cli *cli, int argc, char **argv);
 int cmd_run(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
+int cmd_verify(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);
 
 #endif

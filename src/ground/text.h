@@ -1,0 +1,47 @@
+/* text.h — Japanese text normalisation and the two token streams the index uses.
+ *
+ * Normalisation is NFKC + case folding (utf8proc): full-width Ａ１ becomes a1, half-width ｶﾅ
+ * becomes カナ, so a query typed either way meets the document. Two token streams come out of
+ * normalised text:
+ *   - character bigrams over runs of letters/digits (no punctuation, no whitespace): robust to
+ *     unknown words and segmentation errors;
+ *   - MeCab content words (nouns, verbs, adjectives, adverbs; base forms; particles, auxiliaries
+ *     and symbols dropped): precise where the dictionary knows the word.
+ * Tokens contain only Unicode letters and digits, so SQLite's unicode61 tokenizer keeps each one
+ * whole when they are written space-separated into an FTS5 column. */
+#ifndef SK_GROUND_TEXT_H
+#define SK_GROUND_TEXT_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+/* Longest text normalised in one call (a chunk, a query, a sentence). Chunks are far smaller;
+ * the bound keeps a hostile caller from asking utf8proc for an unbounded allocation. */
+#define GROUND_TEXT_MAX_BYTES (4u << 20)
+
+/* Normalises s[0..n) (must be valid UTF-8) into a new NUL-terminated string the caller frees
+ * with sk_free. SK_EFORMAT on invalid UTF-8, SK_ELIMIT past GROUND_TEXT_MAX_BYTES. */
+int ground_normalize(const char *s, size_t n, char **out, size_t *out_len, sk_err *err);
+
+/* Appends the character bigrams of already-normalised text to out, space-separated. A run of a
+ * single character yields that character alone (so "a" or "銀" is still searchable).
+ * Returns SK_OK or SK_ELIMIT/SK_ENOMEM from the buffer. */
+int ground_bigrams(const char *norm, size_t n, sk_buf *out);
+
+/* A MeCab tagger (opaque). One per thread: MeCab lattices are not shared. */
+typedef struct ground_tagger ground_tagger;
+
+/* Opens MeCab with the system dictionary (mecabrc). Caller frees with ground_tagger_free.
+ * SK_ENOTSUP with a message naming the package when no dictionary is installed. */
+int ground_tagger_new(ground_tagger **out, sk_err *err);
+void ground_tagger_free(ground_tagger *t);
+
+/* Appends the content-word tokens (base forms) of normalised text to out, space-separated. */
+int ground_words(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err);
+
+/* 1 when the code point is a letter or digit (Unicode L* or N*), else 0. */
+int ground_is_word_cp(unsigned cp);
+
+#endif

@@ -1,0 +1,126 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "ground/index.h"
+#include "ground/ingest.h"
+#include "ground/retrieve.h"
+
+static void write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+static void retrieve_finds_article_and_reingest_skips(void **state) {
+  (void)state;
+  char dir[] = "/tmp/sk_ground_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char db[256], a[256], b[256];
+  snprintf(db, sizeof db, "%s/c.db", dir);
+  snprintf(a, sizeof a, "%s/bank.txt", dir);
+  snprintf(b, sizeof b, "%s/appi.md", dir);
+  const char *ta = "（資本金の額）\n第五条　銀行の資本金の額は、政令で定める額以上でなければならない。\n"
+                   "（業務の範囲）\n第十条　銀行は、預金の受入れ、資金の貸付けを行う。\n";
+  const char *tb = "# 利用目的\n個人情報取扱事業者は、利用目的をできる限り特定しなければならない。\n";
+  write_file(a, ta, strlen(ta));
+  write_file(b, tb, strlen(tb));
+  ground_index *ix = NULL;
+  sk_err err;
+  assert_int_equal(ground_index_open(db, &ix, &err), SK_OK);
+  ground_ingest_status st;
+  size_t nc = 0;
+  assert_int_equal(ground_ingest_file(ix, a, &st, &nc, &err), SK_OK);
+  assert_int_equal(st, GROUND_INGEST_ADDED);
+  assert_int_equal(nc, 2);
+  assert_int_equal(ground_ingest_file(ix, b, &st, &nc, &err), SK_OK);
+  assert_int_equal(ground_ingest_file(ix, a, &st, &nc, &err), SK_OK);
+  assert_int_equal(st, GROUND_INGEST_UNCHANGED);
+  ground_hit *h = NULL;
+  size_t n = 0;
+  assert_int_equal(ground_retrieve(ix, "銀行の資本金はいくら？", 3, GROUND_FUSE_DEFAULT, &h, &n, &err), SK_OK);
+  assert_true(n >= 1);
+  assert_string_equal(h[0].label, "第五条（資本金の額）");
+  assert_string_equal(h[0].source, a);
+  assert_memory_equal(ta + h[0].byte_start, h[0].text, h[0].byte_end - h[0].byte_start);
+  ground_hits_free(h, n);
+  assert_int_equal(ground_retrieve(ix, "利用目的の特定", 3, GROUND_FUSE_DEFAULT, &h, &n, &err), SK_OK);
+  assert_true(n >= 1);
+  assert_string_equal(h[0].source, b);
+  assert_string_equal(h[0].label, "利用目的");
+  ground_hits_free(h, n);
+  /* a changed file is updated, its old chunks gone */
+  write_file(a, "第一条　信託業務を営む。\n", strlen("第一条　信託業務を営む。\n"));
+  assert_int_equal(ground_ingest_file(ix, a, &st, &nc, &err), SK_OK);
+  assert_int_equal(st, GROUND_INGEST_UPDATED);
+  int64_t files = 0, chunks = 0;
+  assert_int_equal(ground_index_stats(ix, &files, &chunks, &err), SK_OK);
+  assert_int_equal(files, 2);
+  assert_int_equal(chunks, 2);
+  assert_int_equal(ground_retrieve(ix, "資本金", 3, GROUND_FUSE_DEFAULT, &h, &n, &err), SK_OK);
+  assert_int_equal(n, 0);
+  ground_hits_free(h, n);
+  assert_int_equal(ground_retrieve(ix, "x", 0, GROUND_FUSE_DEFAULT, &h, &n, &err), SK_ERANGE);
+  ground_index_close(ix);
+  unlink(a), unlink(b), unlink(db);
+  char side[300];
+  snprintf(side, sizeof side, "%s-wal", db), unlink(side);
+  snprintf(side, sizeof side, "%s-shm", db), unlink(side);
+  rmdir(dir);
+}
+
+static void hostile_files_give_clear_errors(void **state) {
+  (void)state;
+  char dir[] = "/tmp/sk_ground_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char p[256];
+  char *t = NULL;
+  size_t l = 0;
+  uint64_t h;
+  sk_err err;
+  snprintf(p, sizeof p, "%s/junk.txt", dir);
+  write_file(p, "abc\0\x01\x02", 6);
+  assert_int_equal(ground_load_file(p, &t, &l, &h, &err), SK_EFORMAT);
+  assert_non_null(strstr(err.msg, "binary"));
+  unlink(p);
+  snprintf(p, sizeof p, "%s/sjis.txt", dir);
+  write_file(p, "\x8b\xe2\x8d\x73\x96\x40", 6); /* 銀行法 in Shift_JIS */
+  assert_int_equal(ground_load_file(p, &t, &l, &h, &err), SK_EFORMAT);
+  assert_non_null(strstr(err.msg, "invalid UTF-8"));
+  unlink(p);
+  snprintf(p, sizeof p, "%s/broken.pdf", dir);
+  write_file(p, "%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage", 44);
+  int rc = ground_load_file(p, &t, &l, &h, &err);
+  assert_true(rc == SK_EFORMAT || rc == SK_ENOTSUP);
+  unlink(p);
+  snprintf(p, sizeof p, "%s/fake.pdf", dir);
+  write_file(p, "hello", 5);
+  assert_int_equal(ground_load_file(p, &t, &l, &h, &err), SK_EFORMAT);
+  assert_non_null(strstr(err.msg, "not a PDF"));
+  unlink(p);
+  snprintf(p, sizeof p, "%s/page.html", dir);
+  const char *html = "<html><head><style>x{}</style><script>var a='<p>';</script></head><body><h1>銀行法</h1>"
+                     "<p>第一条&amp;目的&#12290;</p></body></html>";
+  write_file(p, html, strlen(html));
+  assert_int_equal(ground_load_file(p, &t, &l, &h, &err), SK_OK);
+  assert_non_null(strstr(t, "# 銀行法"));
+  assert_non_null(strstr(t, "第一条&目的。"));
+  assert_null(strstr(t, "var a"));
+  sk_free(t);
+  unlink(p);
+  rmdir(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
+                                     cmocka_unit_test(hostile_files_give_clear_errors)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
