@@ -133,7 +133,6 @@ static void tamper_every_byte(void **state) {
     uint64_t want = 0;
     while (want + 1 < N_RECORDS && offs[want + 1] <= at) want++;
     if (r.first_bad != want) {
-      free(b);
       fail_msg("byte %zu: first_bad %" PRIu64 ", want %" PRIu64 " (%s)", at, r.first_bad, want, r.reason);
     }
     b[at] ^= 0x01;
