@@ -85,15 +85,15 @@ expect_status 400 "$U" -H "Authorization: Bearer $K_ANY" -d '{"model":"claude","
 head -c 5000000 /dev/zero | tr '\0' a >"$TMP/big"
 expect_status 413 "$U" -H "Authorization: Bearer $K_ANY" --data-binary @"$TMP/big"
 
-# 5. budget race: 64 concurrent requests against a 100-yen budget; spend never exceeds it
+# 5. (before the race, which exhausts the budget) the official SDKs, unchanged, through the perimeter to the external route (stream and not)
+node tests/clients/gate_sdk.mjs "$BASE" "$K_ANY" || fail "SDK clients"
+
+# 6. budget race: 64 concurrent requests against a 100-yen budget; spend never exceeds it
 seq 1 64 | xargs -P 64 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$U" -H "Authorization: Bearer $K_ANY" \
   -d '{"model":"claude","max_tokens":400,"messages":[{"role":"user","content":"budget {}"}]}' >"$TMP/race"
 ok=$(grep -c '^200$' "$TMP/race" || true); limited=$(grep -c '^429$' "$TMP/race" || true)
 [ $((ok + limited)) = 64 ] || fail "race: unexpected statuses $(sort "$TMP/race" | uniq -c)"
 [ "$limited" -gt 0 ] || fail "race: the budget never ran out"
-
-# 6. the official SDKs, unchanged, through the perimeter to the external route (stream and not)
-node tests/clients/gate_sdk.mjs "$BASE" "$K_ANY" || fail "SDK clients"
 
 # every denial is in the audit log; the sum of posted costs stays within the budget
 sleep 0.5

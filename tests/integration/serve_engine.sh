@@ -10,7 +10,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 . "$(dirname "$0")/lib_serve.sh"
 
 start_server demo --parallel 16 --ctx 512
-ls "$TMP"/data/models/demo-*.gguf >/dev/null 2>&1 || fail "demo model not generated under the data directory"
+ls "$TMP"/data-demo/models/demo-*.gguf >/dev/null 2>&1 || fail "demo model not generated under the data directory"
 expect_status 200 "$BASE/health"; body_has '"model":"sekisho-demo"'; body_has 'DEMO'
 grep -q DEMO "$TMP/demo.log" || fail "startup line does not label the demo model"
 expect_status 200 -H 'Content-Type: application/json' "$BASE/v1/chat/completions" \
