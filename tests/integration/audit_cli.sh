@@ -53,13 +53,13 @@ off=$(grep -abo '"seq":12,' "$D/audit/records.log" | cut -d: -f1)
 printf 'X' | dd of="$D/audit/records.log" bs=1 seek=$((off + 30)) conv=notrunc status=none
 set +e; out=$(A verify 2>/dev/null); rc=$?; set -e
 [ $rc -eq 1 ] || fail "verify exit code on tamper: $rc"
-echo "$out" | grep -q "first bad record 12" || fail "tamper not located: $out"
+grep -q "first bad record 12" <<<"$out" || fail "tamper not located: $out"
 cp "$D/orig" "$D/audit/records.log"
 A verify --from 20 | grep -q "ok: 31 records (11 rehashed" || fail "verify --from"
 # truncation past the checkpoint
 head -c $(( $(stat -c %s "$D/orig") - 100 )) "$D/orig" >"$D/audit/records.log"
 set +e; out=$(A verify 2>/dev/null); rc=$?; set -e
-[ $rc -eq 1 ] && echo "$out" | grep -q "first bad record 30" || fail "truncation: $out"
+[ $rc -eq 1 ] && grep -q "first bad record 30" <<<"$out" || fail "truncation (exit $rc): $out"
 cp "$D/orig" "$D/audit/records.log"
 
 # usage errors exit 2

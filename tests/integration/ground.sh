@@ -11,13 +11,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 D="--data-dir $T/data"
 
 out=$($BIN $D ingest "$LAWS/銀行法.txt" "$LAWS/個人情報の保護に関する法律.txt" --collection laws) || fail "ingest: $out"
-echo "$out" | grep -q "2 added" || fail "ingest summary: $out"
+grep -q "2 added" <<<"$out" || fail "ingest summary: $out"
 out=$($BIN $D ingest "$LAWS/銀行法.txt" --collection laws) || fail "re-ingest"
-echo "$out" | grep -q "1 unchanged" || fail "re-ingest must skip unchanged files: $out"
+grep -q "1 unchanged" <<<"$out" || fail "re-ingest must skip unchanged files: $out"
 
 json=$($BIN $D retrieve --collection laws --query "銀行の資本金の額は" --k 3 --json) || fail "retrieve"
-echo "$json" | grep -q '"label": "第五条（資本金の額）"' || fail "retrieve top hit: $json"
-echo "$json" | grep -q '"chunk_id"' || fail "retrieve json fields"
+grep -q '"label": "第五条（資本金の額）"' <<<"$json" || fail "retrieve top hit: $json"
+grep -q '"chunk_id"' <<<"$json" || fail "retrieve json fields"
 $BIN $D retrieve --collection nosuch --query x >/dev/null 2>"$T/err" && fail "missing collection must fail"
 grep -q "no collection" "$T/err" || fail "missing collection message: $(cat "$T/err")"
 $BIN $D retrieve --collection laws >/dev/null 2>&1; [ $? -eq 2 ] || fail "usage error must exit 2"

@@ -10,9 +10,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 T='担当：山田 太郎様 電話 090-1234-5678 個人番号 9832 0567 3214'
 out=$("$BIN" scan --json "$T") || fail "scan --json exit $?"
-echo "$out" | grep -q '"level":"specific"' || fail "level: $out"
-echo "$out" | grep -q '"type":"PHONE_NUMBER"' || fail "phone: $out"
-echo "$out" | grep -q '"type":"JP_MY_NUMBER"' || fail "my number: $out"
+grep -q '"level":"specific"' <<<"$out" || fail "level: $out"
+grep -q '"type":"PHONE_NUMBER"' <<<"$out" || fail "phone: $out"
+grep -q '"type":"JP_MY_NUMBER"' <<<"$out" || fail "my number: $out"
 
 printf '%s' "$T" > "$TMP/in.txt"
 "$BIN" scan -f "$TMP/in.txt" | grep -q '^PHONE_NUMBER' || fail "scan -f"
@@ -27,7 +27,7 @@ grep -q '"id": *"b", *"entities": *\[\]' "$TMP/out.jsonl" || fail "jsonl empty: 
 "$BIN" redact --mode redact "$T" | grep -q '<PHONE_NUMBER>' || fail "redact"
 "$BIN" redact --mode mask "$T" | grep -q '\*\*\*-\*\*\*\*-\*\*\*\*' || fail "mask"
 p=$("$BIN" redact --mode pseudo --vault "$TMP/v.json" "$T") || fail "pseudo exit"
-echo "$p" | grep -q '090-1234' && fail "pseudo leaked the phone"
+grep -q '090-1234' <<<"$p" && fail "pseudo leaked the phone"
 [ "$(stat -c %a "$TMP/v.json")" = 600 ] || fail "vault mode"
 back=$(printf '%s' "$p" | "$BIN" redact --restore --vault "$TMP/v.json") || fail "restore exit"
 [ "$back" = "$T" ] || fail "restore: $back"

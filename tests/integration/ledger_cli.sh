@@ -98,7 +98,7 @@ sk reconcile "$dir/r2.json" >/dev/null && fail "mismatch must exit 1"
 coproc TR { "$bin" --data-dir "$dir" ledger transfer --json; }
 echo '{"id":"40","debit_account_id":"1","credit_account_id":"3","amount":"1","ledger":"JPY"}' >&"${TR[1]}"
 read -t 20 -r first <&"${TR[0]}" || fail "interactive transfer: no result while stdin stays open"
-echo "$first" | grep -q '"result":"ok"' || fail "interactive result: $first"
+grep -q '"result":"ok"' <<<"$first" || fail "interactive result: $first"
 exec {TR[1]}>&-
 wait "$TR_PID" || true
 
