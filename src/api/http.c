@@ -14,7 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "api/anthropic.h"
+#include "api/ground_chat.h"
 #include "api/openai.h"
 #include "base/alloc.h"
 
@@ -132,6 +135,9 @@ typedef struct stream {
   void *ticket;    /* the perimeter's per-request state, or NULL */
   api_gen_src ext; /* ext.poll: an external generation instead of job */
   sched_job_info info;
+  api_ground *ground; /* grounded chat: the retrieved chunks, else NULL */
+  sk_buf answer;      /* grounded streams: the whole answer, for the citations */
+  json_t *cites;      /* the citations array once the answer is complete */
 } stream;
 
 static int gen_poll(stream *st, int timeout_ms, sk_buf *text, sched_job_info *info) {
@@ -169,6 +175,19 @@ static void finish_error(const sched_job_info *info, api_error *e) {
     api_err(e, API_ERR_UNAVAILABLE, "", "the generation was cancelled (server shutting down)");
   else
     api_err(e, API_ERR_INTERNAL, "", "the engine failed: %s", info->error);
+}
+
+/* Grounded chat: the citations of the complete answer, handed to the renderers and (as verdict
+ * counts only) to the perimeter's audit record. */
+static void attach_citations(stream *st, const char *answer, size_t len) {
+  if (!st->ground || st->cites) return;
+  st->cites = api_ground_citations(st->ground, answer ? answer : "", answer ? len : 0);
+  st->res.citations = st->cites;
+  if (st->ticket && st->s->p.gops && st->s->p.gops->ground) {
+    uint32_t counts[3], n_chunks;
+    api_ground_counts(st->ground, counts, &n_chunks);
+    st->s->p.gops->ground(st->s->p.gops_ud, st->ticket, counts, n_chunks);
+  }
 }
 
 static void render_end(stream *st, const sched_job_info *info) {
@@ -218,9 +237,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     sched_job_info info;
     int fin = gen_poll(st, HTTP_POLL_MS, &text, &info);
     if (text.len) render_delta(st, text.data, text.len);
+    if (text.len && st->ground) sk_buf_append(&st->answer, text.data, text.len);
     sk_buf_release(&text);
     if (fin) {
       if (st->ext.poll) st->res.n_prompt = info.n_prompt;
+      attach_citations(st, st->answer.data, st->answer.len);
       render_end(st, &info);
       record(st->s, &info);
       st->info = info;
@@ -237,6 +258,9 @@ static void stream_free(void *cls) {
   gate_finish(st->s, st->ticket, st->done ? &st->info : NULL);
   api_request_release(&st->req);
   sk_buf_release(&st->out);
+  sk_buf_release(&st->answer);
+  json_decref(st->cites);
+  api_ground_free(st->ground);
   sk_free(st);
 }
 
@@ -276,9 +300,18 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     if (s->p.gops && s->p.gops->reject) s->p.gops->reject(s->p.gops_ud, &ac, proto, &e);
     return respond_error(s, c, rc, proto, &e);
   }
+  /* grounded chat: retrieve and rewrite the question before the perimeter sees the request, so
+   * that its scan and pseudonymisation cover the retrieved chunks too */
+  api_ground *ground = NULL;
+  if (req.ground_collection && api_ground_prepare(s->p.data_dir, &req, &ground, &e)) {
+    if (s->p.gops && s->p.gops->reject) s->p.gops->reject(s->p.gops_ud, &ac, proto, &e);
+    api_request_release(&req);
+    return respond_error(s, c, rc, proto, &e);
+  }
   void *ticket = NULL;
   api_gen_src ext = {0};
   if (s->p.gops && s->p.gops->admit && s->p.gops->admit(s->p.gops_ud, &ac, &req, &e, &ticket, &ext)) {
+    api_ground_free(ground);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
@@ -288,6 +321,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     if (s->p.gate(s->p.gate_ud, &ac, &req, &e)) {
       gate_finish(s, ticket, NULL);
       if (ext.release) ext.release(ext.impl);
+      api_ground_free(ground);
       api_request_release(&req);
       return respond_error(s, c, rc, proto, &e);
     }
@@ -300,12 +334,14 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     api_err(&e, API_ERR_NOT_FOUND, "model", "model '%.200s' does not exist; this server serves '%s' (GET /v1/models)",
             req.model, s->p.be->model_id);
     gate_finish(s, ticket, NULL);
+    api_ground_free(ground);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
   int32_t *toks = NULL;
   if (build_prompt(s, &req, &toks, &n_toks, &e)) {
     gate_finish(s, ticket, NULL);
+    api_ground_free(ground);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
@@ -334,6 +370,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
                      : src == SK_ENOMEM ? API_ERR_INTERNAL
                                         : API_ERR_INVALID;
     api_err(&e, k, k == API_ERR_INVALID ? "messages" : "", "%s", err.msg);
+    api_ground_free(ground);
     api_request_release(&req);
     return respond_error(s, c, rc, proto, &e);
   }
@@ -344,6 +381,7 @@ admitted:;
     if (job) sched_job_release(job);
     if (ext.release) ext.release(ext.impl);
     gate_finish(s, ticket, NULL);
+    api_ground_free(ground);
     api_request_release(&req);
     api_err(&e, API_ERR_INTERNAL, "", "out of memory");
     return respond_error(s, c, rc, proto, &e);
@@ -355,6 +393,8 @@ admitted:;
   st->job = job;
   st->ticket = ticket;
   st->ext = ext;
+  st->ground = ground;
+  sk_buf_init(&st->answer, SIZE_MAX / 2);
   make_id(s, proto == API_PROTO_ANTHROPIC ? "msg_" : proto == API_PROTO_OPENAI_CHAT ? "chatcmpl-" : "cmpl-",
           st->id, sizeof st->id);
   st->res = (api_result){.id = st->id, .model = ext.poll ? st->req.model : s->p.be->model_id, .created = (int64_t)wall_s(),
@@ -403,6 +443,7 @@ admitted:;
   } else {
     st->res.text = text.data ? text.data : "";
     st->res.text_len = text.len;
+    attach_citations(st, text.data, text.len);
     render_end(st, &info); /* fills finish/stop_seq; output discarded below */
     sk_buf_reset(&st->out);
     st->res.finish = info.finish;
@@ -527,6 +568,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int st = s->p.gops->admin(s->p.gops_ud, &ac, method, url, rc->body.data, rc->body.len, &b);
     api_metrics_request(s->p.metrics, rc->ep, st);
     enum MHD_Result ret = respond(c, st, "application/json", b.data ? b.data : "{}", b.len, 0);
+    sk_buf_release(&b);
+    return ret;
+  }
+  if (rc->ep == API_EP_OTHER && !strcmp(url, "/v1/sekisho/verify")) {
+    if (!is_post) {
+      api_err(&e, API_ERR_METHOD, "", "%s is not allowed on %.200s (use POST)", method, url);
+      return respond_error(s, c, rc, API_PROTO_OPENAI_CHAT, &e);
+    }
+    sk_buf b;
+    sk_buf_init(&b, SIZE_MAX / 2);
+    if (api_ground_verify(rc->body.data ? rc->body.data : "", rc->body.len, &b, &e)) {
+      sk_buf_release(&b);
+      return respond_error(s, c, rc, API_PROTO_OPENAI_CHAT, &e);
+    }
+    api_metrics_request(s->p.metrics, rc->ep, 200);
+    enum MHD_Result ret = respond(c, 200, "application/json", b.data ? b.data : "{}", b.len, 0);
     sk_buf_release(&b);
     return ret;
   }

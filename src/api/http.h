@@ -3,6 +3,7 @@
  *   POST /v1/chat/completions   POST /v1/completions   GET /v1/models     (OpenAI)
  *   POST /v1/messages                                                     (Anthropic)
  *   GET  /health                GET  /metrics
+ *   POST /v1/sekisho/verify     (the explainer; see ground_chat.h)
  *
  * Each generation request is parsed into an api_request, passed to the gate hook (the seam where
  * the gateway's checks go), then tokenized and scheduled. Streaming answers are SSE; a client
@@ -68,6 +69,9 @@ typedef struct api_gate_ops {
   int (*admin)(void *ud, const api_conn *c, const char *method, const char *url, const char *body, size_t len,
                sk_buf *out);
   void (*metrics)(void *ud, sk_buf *out);
+  /* grounded chat: per-sentence verdict counts ([0] supported, [1] unsupported, [2] contradicted)
+   * and chunks retrieved, once per admitted request before finish; never any text. */
+  void (*ground)(void *ud, void *ticket, const uint32_t counts[3], uint32_t n_chunks);
 } api_gate_ops;
 
 typedef struct api_server_params {
@@ -81,6 +85,7 @@ typedef struct api_server_params {
   const api_gate_ops *gops; /* the perimeter; may be NULL */
   void *gops_ud;
   const char *model_label; /* shown by /health and /v1/models (e.g. "demo model") or NULL */
+  const char *data_dir;    /* grounded chat: collections in DATA/ground/NAME.db; NULL: "." */
 } api_server_params;
 
 int api_server_start(const api_server_params *p, api_server **out, sk_err *err);

@@ -82,6 +82,32 @@ static int parse_common(json_t *root, api_request *req, api_error *e) {
   return 0;
 }
 
+/* The grounded-chat option {"collection": NAME, "top_k": K} (absent or null: none). */
+static int parse_sekisho(json_t *o, api_request *req, api_error *e) {
+  if (!o || json_is_null(o)) return 0;
+  json_t *c = json_object_get(o, "collection"), *k = json_object_get(o, "top_k");
+  if (!json_is_object(o) || !json_is_string(c))
+    return api_err(e, API_ERR_INVALID, "sekisho.collection",
+                   "'sekisho' must be {\"collection\": NAME, \"top_k\": K} with a collection made by `sekisho ingest`");
+  const char *name = json_string_value(c);
+  size_t nl = strlen(name), ok = nl >= 1 && nl <= API_GROUND_NAME_MAX;
+  for (size_t i = 0; ok && i < nl; i++)
+    ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9') ||
+         name[i] == '_' || name[i] == '-';
+  if (!ok)
+    return api_err(e, API_ERR_INVALID, "sekisho.collection", "collection name must be 1-%d of [A-Za-z0-9_-]",
+                   API_GROUND_NAME_MAX);
+  req->ground_top_k = API_GROUND_TOP_K_DEFAULT;
+  if (k && !json_is_null(k)) {
+    if (!json_is_integer(k) || json_integer_value(k) < 1 || json_integer_value(k) > API_GROUND_TOP_K_MAX)
+      return api_err(e, API_ERR_INVALID, "sekisho.top_k", "'sekisho.top_k' must be an integer 1..%d", API_GROUND_TOP_K_MAX);
+    req->ground_top_k = (int32_t)json_integer_value(k);
+  }
+  req->ground_collection = sk_strdup(name);
+  if (!req->ground_collection) return api_err(e, API_ERR_INTERNAL, "", "out of memory");
+  return 0;
+}
+
 int openai_parse_chat(const char *body, size_t len, api_request *req, api_error *e) {
   json_t *root;
   if (jf_load_object(body, len, &root, e)) return -1;
@@ -101,6 +127,7 @@ int openai_parse_chat(const char *body, size_t len, api_request *req, api_error 
       goto out;
     }
   }
+  if (parse_sekisho(json_object_get(root, "sekisho"), req, e)) goto out;
   json_t *msgs = json_object_get(root, "messages");
   if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
     api_err(e, API_ERR_INVALID, "messages", "'messages' must be a non-empty array");
@@ -256,6 +283,7 @@ int openai_render_result(const api_request *req, const api_result *r, sk_buf *ou
                         req->proto == API_PROTO_OPENAI_CHAT ? "chat.completion" : "text_completion",
                         "created", (json_int_t)r->created, "model", r->model, "choices", choice,
                         "usage", usage_json(r), "system_fingerprint", "sekisho");
+  if (j && r->citations) json_object_set(j, "citations", r->citations);
   return dump(j, out);
 }
 
@@ -303,6 +331,11 @@ int openai_stream_end(const api_request *req, const api_result *r, sk_buf *out) 
     json_t *u = chunk(req, r, json_array());
     if (u) json_object_set_new(u, "usage", usage_json(r));
     rc = emit(out, u);
+  }
+  if (!rc && r->citations) { /* grounded chat: one last chunk, no choices, with the citations */
+    json_t *cc = chunk(req, r, json_array());
+    if (cc) json_object_set(cc, "citations", r->citations);
+    rc = emit(out, cc);
   }
   if (!rc) rc = sse_event_raw(out, NULL, "[DONE]");
   return rc;

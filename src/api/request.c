@@ -46,6 +46,7 @@ void api_request_release(api_request *r) {
   sk_free(r->prompt);
   for (size_t i = 0; i < r->n_stop; i++) sk_free(r->stop[i]);
   sk_free(r->stop);
+  sk_free(r->ground_collection);
   api_request_init(r);
 }
 

@@ -42,6 +42,13 @@ typedef struct api_message {
   char *content; /* UTF-8, owned by the request */
 } api_message;
 
+/* Grounded chat: chunks retrieved per request (default, and most a client may ask for: each
+ * chunk adds up to ~4 KiB to the prompt). */
+#define API_GROUND_TOP_K_DEFAULT 5
+#define API_GROUND_TOP_K_MAX 20
+/* Longest collection name (the file DATA/ground/NAME.db). */
+#define API_GROUND_NAME_MAX 64
+
 typedef struct api_request {
   api_proto proto;
   char *model;           /* requested model id */
@@ -57,6 +64,10 @@ typedef struct api_request {
   uint64_t seed;
   int stream;
   int include_usage;     /* OpenAI stream_options.include_usage */
+  /* Grounded chat (`"sekisho": {"collection": NAME, "top_k": K}` in an OpenAI chat body): NULL
+   * when absent. The collection name is already checked against [A-Za-z0-9_-]{1,64}. */
+  char *ground_collection;
+  int32_t ground_top_k;  /* 1..API_GROUND_TOP_K_MAX, default API_GROUND_TOP_K_DEFAULT */
 } api_request;
 
 /* Error categories; each adapter maps them to its own type strings and status codes. */
@@ -99,6 +110,7 @@ typedef struct api_result {
   const char *stop_seq;  /* the matched stop string for API_FINISH_STOP, else NULL */
   int32_t n_prompt;
   int32_t n_gen;
+  struct json_t *citations; /* grounded chat: the "citations" array (borrowed), else NULL */
 } api_result;
 
 /* HTTP status for kind. */

@@ -14,7 +14,7 @@
 /* Deepest nesting accepted in "extra"/"personal": a record is an envelope, not a document. */
 #define RECORD_MAX_DEPTH 16
 
-typedef enum ftype { F_STR, F_HEX64, F_UINT, F_NUM, F_BOOL, F_PII, F_ANY, F_OBJ } ftype;
+typedef enum ftype { F_STR, F_HEX64, F_UINT, F_NUM, F_BOOL, F_PII, F_GROUND, F_ANY, F_OBJ } ftype;
 
 static const struct field {
   const char *name;
@@ -27,7 +27,7 @@ static const struct field {
     {"tokens_in", F_UINT},    {"tokens_out", F_UINT},     {"latency_ms", F_UINT},
     {"cost", F_NUM},          {"policy_version", F_STR},  {"request_id", F_STR},
     {"incident", F_STR},      {"subject", F_STR},         {"personal", F_ANY},
-    {"extra", F_OBJ},
+    {"extra", F_OBJ},         {"grounding", F_GROUND},
 };
 
 static int depth_ok(json_t *v, int depth) {
@@ -81,6 +81,23 @@ static int check_field(const char *name, ftype t, json_t *v, sk_err *err) {
                           "pii.\"%s\" must be a count (non-negative integer): the audit log stores "
                           "categories and counts, never the values",
                           k);
+    }
+    return SK_OK;
+  }
+  case F_GROUND: {
+    /* grounded chat: per-sentence verdict counts and chunks retrieved; never the text */
+    static const char *const keys[] = {"supported", "unsupported", "contradicted", "chunks"};
+    if (!json_is_object(v))
+      return sk_err_set(err, SK_EFORMAT, "field \"grounding\" must be an object of verdict -> count");
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+      int known = 0;
+      for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) known |= !strcmp(k, keys[i]);
+      if (!known)
+        return sk_err_set(err, SK_EFORMAT, "grounding.\"%s\" is not allowed (supported, unsupported, contradicted, chunks)", k);
+      if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return sk_err_set(err, SK_EFORMAT, "grounding.\"%s\" must be a count (non-negative integer)", k);
     }
     return SK_OK;
   }

@@ -15,6 +15,8 @@
  *   policy_version, request_id, incident  string
  *   subject         string  data subject id; with "personal", whose key seals it (seal.h)
  *   personal        any     erasable personal data: stored encrypted under the subject's key
+ *   grounding       object  grounded chat: {supported, unsupported, contradicted, chunks} counts
+ *                           (per-sentence verdicts of the answer); never the text
  *   extra           object  free-form, the caller's responsibility
  * "seq" and "time" are assigned by the log; any other field is refused (the envelope is fixed).
  *

@@ -244,7 +244,7 @@ int cmd_serve(const sk_cli *cli, int argc, char **argv) {
   api_metrics *m = api_metrics_new();
   api_server *srv = NULL;
   api_server_params hp = {.host = o.host, .port = (uint16_t)o.port, .sched = sc, .be = &be, .metrics = m,
-                          .model_label = label, .gops = gops, .gops_ud = gops_ud};
+                          .model_label = label, .gops = gops, .gops_ud = gops_ud, .data_dir = cli->data_dir};
   if (!m || api_server_start(&hp, &srv, &err)) {
     atomic_store(&rctx.stop, 1);
     if (have_rth) pthread_join(rth, NULL);

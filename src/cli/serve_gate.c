@@ -131,7 +131,12 @@ static void sg_metrics(void *ud, sk_buf *out) {
   gate_metrics_render(sg->g, out);
 }
 
-static const api_gate_ops k_ops = {sg_admit, sg_header, sg_finish, sg_reject, sg_admin, sg_metrics};
+static void sg_ground(void *ud, void *ticket, const uint32_t counts[3], uint32_t n_chunks) {
+  (void)ud;
+  gate_ticket_grounding(ticket, counts, n_chunks);
+}
+
+static const api_gate_ops k_ops = {sg_admit, sg_header, sg_finish, sg_reject, sg_admin, sg_metrics, sg_ground};
 
 static serve_gate g_sg;
 

@@ -90,6 +90,8 @@ struct gate_ticket {
   double t0, admit_ms;
   char lat_hdr[24];
   char hdr_route[GATE_MAX_ID + 16];
+  int grounded;            /* grounded chat: verdict counts for the "completed" record */
+  uint32_t ground[3], ground_chunks;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -617,6 +619,12 @@ int gate_admit(gate *g, gate_call *c, gate_ticket **out, gate_denial *d) {
 }
 
 int gate_ticket_external(const gate_ticket *t) { return t->dec.external; }
+
+void gate_ticket_grounding(gate_ticket *t, const uint32_t counts[3], uint32_t n_chunks) {
+  t->grounded = 1;
+  memcpy(t->ground, counts, sizeof t->ground);
+  t->ground_chunks = n_chunks;
+}
 const char *gate_ticket_model(const gate_ticket *t) { return t->dec.model->id; }
 
 int gate_ticket_header(const gate_ticket *t, int i, const char **name, const char **value) {
@@ -708,6 +716,11 @@ void gate_complete(gate *g, gate_ticket *t, const gate_usage *u) {
                           (json_int_t)(outn > 0 ? outn : 0), "latency_ms", (json_int_t)(mono_ms() - t->t0), "cost",
                           (json_int_t)cost, "request_id", t->req_id, "extra", "data_class", gate_class_name(t->cls),
                           "error", u ? u->error : "client went away");
+  if (rec && t->grounded)
+    json_object_set_new(rec, "grounding",
+                        json_pack("{s:I,s:I,s:I,s:I}", "supported", (json_int_t)t->ground[0], "unsupported",
+                                  (json_int_t)t->ground[1], "contradicted", (json_int_t)t->ground[2], "chunks",
+                                  (json_int_t)t->ground_chunks));
   audit_write(g, rec);
   if (t->held) {
     ledger_result r;

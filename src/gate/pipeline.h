@@ -77,6 +77,9 @@ gate_keys *gate_get_keys(gate *g);
 /* Stages 1–7. SK_OK with *t (owned by the caller until gate_complete) or SK_EDENIED with d. */
 int gate_admit(gate *g, gate_call *call, gate_ticket **t, gate_denial *d);
 int gate_ticket_external(const gate_ticket *t);
+/* Grounded chat: per-sentence verdict counts of the answer ([0] supported, [1] unsupported,
+ * [2] contradicted) and chunks retrieved, written as "grounding" into the "completed" record. */
+void gate_ticket_grounding(gate_ticket *t, const uint32_t counts[3], uint32_t n_chunks);
 /* The model that will answer (the local id after a reroute). */
 const char *gate_ticket_model(const gate_ticket *t);
 /* Response header i (0..): 1 with name/value set, 0 when there are no more. */

@@ -119,6 +119,80 @@ static void accumulate(cand *acc, size_t *na, const cand *l, size_t nl, ground_f
   }
 }
 
+/* Coverage re-ranking: the best fused candidates also get the IDF-weighted share of the query's
+ * distinct bigrams that occur in them (0..1), a coordination signal BM25's saturation hides (a
+ * passage answering a question tends to share many different terms with it, not one term many
+ * times). Depth: candidates examined; each costs one normalisation of its text. */
+#define GROUND_COVER_DEPTH 50
+
+/* idf of each distinct query bigram (BM25's IDF, from the vocabulary table), in q order. */
+static int cover_rerank(sqlite3 *db, const sk_buf *bi, cand *acc, size_t na, sk_err *err) {
+  if (!bi->len || !na) return SK_OK;
+  sqlite3_stmt *df_st = NULL, *cnt = NULL, *tx = NULL;
+  int64_t n_docs = 0;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM chunks", -1, &cnt, NULL) == SQLITE_OK && sqlite3_step(cnt) == SQLITE_ROW)
+    n_docs = sqlite3_column_int64(cnt, 0);
+  sqlite3_finalize(cnt);
+  if (sqlite3_prepare_v2(db, "SELECT doc FROM temp.fts_bi_v WHERE term=?", -1, &df_st, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, "SELECT text FROM chunks WHERE id=?", -1, &tx, NULL) != SQLITE_OK) {
+    sqlite3_finalize(df_st);
+    sqlite3_finalize(tx);
+    return sk_err_set(err, SK_EIO, "retrieve: %s", sqlite3_errmsg(db));
+  }
+  /* distinct query bigrams and their idf */
+  const char *tok[GROUND_QUERY_TOKENS_MAX];
+  size_t tl[GROUND_QUERY_TOKENS_MAX];
+  double idf[GROUND_QUERY_TOKENS_MAX], total = 0;
+  size_t nt = 0;
+  for (const char *p = bi->data, *end = bi->data + bi->len; p < end && nt < GROUND_QUERY_TOKENS_MAX;) {
+    const char *sp = memchr(p, ' ', (size_t)(end - p));
+    size_t l = sp ? (size_t)(sp - p) : (size_t)(end - p);
+    int dup = !l;
+    for (size_t j = 0; j < nt && !dup; j++) dup = tl[j] == l && !memcmp(tok[j], p, l);
+    if (!dup) {
+      sqlite3_reset(df_st);
+      sqlite3_bind_text(df_st, 1, p, (int)l, SQLITE_STATIC);
+      double df = sqlite3_step(df_st) == SQLITE_ROW ? (double)sqlite3_column_int64(df_st, 0) : 0;
+      double w = log(1.0 + ((double)n_docs - df + 0.5) / (df + 0.5));
+      if (df > 0 && w > 0) tok[nt] = p, tl[nt] = l, idf[nt] = w, total += w, nt++;
+    }
+    p = sp ? sp + 1 : end;
+  }
+  sqlite3_finalize(df_st);
+  int rc = SK_OK;
+  size_t depth = na < GROUND_COVER_DEPTH ? na : GROUND_COVER_DEPTH;
+  sk_buf cb;
+  sk_buf_init(&cb, GROUND_TEXT_MAX_BYTES * 4u);
+  for (size_t i = 0; i < depth && total > 0 && !rc; i++) {
+    sqlite3_reset(tx);
+    sqlite3_bind_int64(tx, 1, acc[i].id);
+    if (sqlite3_step(tx) != SQLITE_ROW) continue;
+    const char *t = (const char *)sqlite3_column_text(tx, 0);
+    size_t n = (size_t)sqlite3_column_bytes(tx, 0);
+    char *norm = NULL;
+    size_t nl = 0;
+    if (!t || ground_normalize(t, n, &norm, &nl, err)) continue; /* stored text was valid: skip oddities */
+    sk_buf_reset(&cb);
+    rc = sk_buf_append_byte(&cb, ' ');
+    if (!rc) rc = ground_bigrams(norm, nl, &cb);
+    sk_free(norm);
+    if (rc) { rc = sk_err_set(err, rc, "chunk tokens"); break; }
+    double got = 0;
+    char key[64];
+    for (size_t j = 0; j < nt; j++) {
+      if (tl[j] + 2 >= sizeof key) continue;
+      key[0] = ' ';
+      memcpy(key + 1, tok[j], tl[j]);
+      key[tl[j] + 1] = ' ';
+      if (memmem(cb.data, cb.len, key, tl[j] + 2)) got += idf[j];
+    }
+    acc[i].s += got / total;
+  }
+  sk_buf_release(&cb);
+  sqlite3_finalize(tx);
+  return rc;
+}
+
 static char *col_dup(sqlite3_stmt *st, int i) {
   const unsigned char *t = sqlite3_column_text(st, i);
   return sk_strdup(t ? (const char *)t : "");
@@ -154,6 +228,10 @@ int ground_retrieve(ground_index *ix, const char *query, size_t k, ground_fusion
   accumulate(acc, &na, cb, nb, mode);
   accumulate(acc, &na, cw, nw, mode);
   qsort(acc, na, sizeof *acc, cmp_cand);
+  if (mode == GROUND_FUSE_SCORE) {
+    if ((rc = cover_rerank(db, &bi, acc, na, err))) goto done;
+    qsort(acc, na < GROUND_COVER_DEPTH ? na : GROUND_COVER_DEPTH, sizeof *acc, cmp_cand);
+  }
   if (na > k) na = k;
   out = sk_calloc(na ? na : 1, sizeof *out);
   if (!out) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
