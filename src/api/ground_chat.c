@@ -123,7 +123,7 @@ int api_ground_verify(const char *body, size_t len, sk_buf *out, api_error *e) {
   if (jf_load_object(body, len, &root, e)) return -1;
   int rc = -1;
   ground_doc docs[API_VERIFY_SOURCES_MAX];
-  char names[API_VERIFY_SOURCES_MAX][24];
+  char names[API_VERIFY_SOURCES_MAX][32]; /* "sources[" + 20 digits + "]" + NUL */
   ground_claim *cl = NULL;
   size_t ncl = 0;
   json_t *srcs = json_object_get(root, "sources"), *text = json_object_get(root, "text");
