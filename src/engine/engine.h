@@ -86,8 +86,8 @@ typedef struct eng_batch_tok {
 /* Evaluates n tokens (any mix of sequences). SK_ELIMIT when a sequence would exceed n_ctx or
  * n > n_batch (message says which). On error the KV cache is unchanged for all sequences. */
 int eng_decode(eng_ctx *c, const eng_batch_tok *toks, size_t n, sk_err *err);
-/* Logits (n_vocab floats) of the i-th token of the last eng_decode call that asked for them;
- * NULL when it did not. Valid until the next eng_decode. */
+/* Logits (n_vocab floats) of token i (index into the batch) of the last eng_decode call; NULL
+ * when that token did not ask for them (want_logits = 0). Valid until the next eng_decode. */
 const float *eng_logits(const eng_ctx *c, size_t i);
 /* Removes positions [p0, p1) of seq from the KV cache (p1 < 0: to the end). */
 void eng_kv_seq_rm(eng_ctx *c, int32_t seq, int32_t p0, int32_t p1);
