@@ -26,6 +26,7 @@ int sk_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands (alphabetical). */
+int cmd_bench(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
