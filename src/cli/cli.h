@@ -28,7 +28,10 @@ int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* Subcommands (alphabetical). */
 int cmd_bench(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
+int cmd_chat(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);
+int cmd_logits(const sk_cli *cli, int argc, char **argv);
+int cmd_run(const sk_cli *cli, int argc, char **argv);
 int cmd_tokenize(const sk_cli *cli, int argc, char **argv);
 int cmd_version(const sk_cli *cli, int argc, char **argv);
 

@@ -20,6 +20,9 @@ static const sk_command k_commands[] = {
     {"bench", cmd_bench, "measure prompt and generation speed (tokens/s) like llama-bench"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
+    {"logits", cmd_logits, "evaluate a prompt file and print logits as JSON (oracle format)"},
+    {"run", cmd_run, "generate text from a prompt with a local model"},
+    {"chat", cmd_chat, "interactive multi-turn chat with a local model"},
     {"tokenize", cmd_tokenize, "print the token ids of a text as JSON (llama.cpp-exact)"},
     {"version", cmd_version, "print the version and build features"},
 };

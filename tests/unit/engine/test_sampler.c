@@ -292,6 +292,33 @@ static void rejects_bad_params(void **state) {
   assert_null(s);
 }
 
+/* Large vocabularies: the nucleus is searched among the best 256, then 4096, ... candidates;
+ * the cut must be the same as with a full sort. Logits decrease with the id, so the nucleus is
+ * exactly the ids below K. */
+static void top_p_large_vocab_matches_full_sort(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  static float l[N];
+  float slopes[2] = {0.05f, 0.0002f}; /* nucleus ~ 60 tokens, then ~ 6000 tokens */
+  for (int c = 0; c < 2; c++) {
+    double sum = 0, cum = 0;
+    for (int i = 0; i < N; i++) sum += exp((double)(l[i] = -slopes[c] * (float)i));
+    int K = 0;
+    while (cum < 0.6 * sum) cum += exp((double)l[K++]);
+    sampler_params p = plain(1.0f);
+    p.top_p = 0.6f;
+    sampler *s = mk(&p, N);
+    int max_seen = -1;
+    for (int i = 0; i < 4000; i++) {
+      int32_t t = draw(s, l);
+      if (t >= K) fail_msg("case %d: drew %d outside the nucleus of %d", c, (int)t, K);
+      if (t > max_seen) max_seen = t;
+    }
+    assert_true(max_seen > K * 8 / 10); /* the tail of the nucleus is reachable */
+    sampler_free(s);
+  }
+}
+
 static void all_minus_inf_does_not_crash(void **state) {
   (void)state;
   float l[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
@@ -315,6 +342,7 @@ int main(void) {
       cmocka_unit_test(penalty_window_is_bounded),
       cmocka_unit_test(penalties_reduce_repeats_in_generation),
       cmocka_unit_test(rejects_bad_params),
+      cmocka_unit_test(top_p_large_vocab_matches_full_sort),
       cmocka_unit_test(all_minus_inf_does_not_crash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
