@@ -213,7 +213,7 @@ int cmd_logits(const sk_cli *cli, int argc, char **argv) {
   printf("],\"text\":");
   sk_buf txt;
   sk_buf_init(&txt, 1u << 20);
-  if (tok_detokenize(v, gen, (size_t)n_greedy, 0, 0, &txt, &err) == SK_OK)
+  if (tok_detokenize(v, gen, (size_t)n_greedy, 0, 0, &txt) == SK_OK)
     print_json_str(txt.data ? txt.data : "", txt.len);
   else
     printf("null");

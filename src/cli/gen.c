@@ -22,6 +22,7 @@ static double now_s(void) {
 static int num(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out) {
   char *end;
   double v = strtod(s, &end);
+  *out = 0;
   if (*end || !(v >= lo && v <= hi))
     return sk_cli_usage_error(cmd, "%s wants a number in %g..%g, not '%s'", opt, lo, hi, s);
   *out = v;
@@ -44,7 +45,7 @@ int gen_parse(const char *cmd, int argc, char **argv, gen_opts *o, void (*help)(
       {"precision", required_argument, 0, 'X'}, {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   int ch, rc;
-  double v;
+  double v = 0;
   while ((ch = getopt_long(argc, argv, "m:p:n:c:t:h", opts, NULL)) != -1) {
     rc = -1;
     switch (ch) {

@@ -16,6 +16,7 @@
 
 #include "engine/cpu/cpu.h"
 
+#define SIMD_VNNI 1
 #define SIMD_DOT_US(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 #define SIMD_DOT_US2(acc, u, s, a, b)                                                            \
   _mm256_add_epi32((acc), _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s)), \

@@ -508,12 +508,77 @@ static float simd_vec_dot(uint32_t wtype, const void *w, const void *act, int64_
   return o;
 }
 
+#ifdef SIMD_VNNI
+/* Prefill micro-kernel for weights whose activations are Q8_0 (Q8_0, Q4_0, Q5_0), VNNI only:
+ * 2 rows × nt tokens per pass. vpdpbusd wants one unsigned operand; instead of the sign trick
+ * per (row, token) pair, the activation codes are offset once per token to y + 128 (a XOR), and
+ * the offset's contribution 128·Σx is subtracted by starting each row's accumulation at
+ * −128·Σx (computed once per row and block). Per pair and block that leaves vpdpbusd, a convert
+ * and two float operations. The scales multiply in the same order as vec_dot, so results are
+ * bit-identical to it. dy holds the activation scales as floats, [t][block]. */
+#define MK_MAX_BLOCKS 512 /* rows up to 16384 elements; longer rows take the generic path */
+#define DEF_MK(NAME, BT)                                                                            SIMD_INLINE void mk_##NAME(const uint8_t *w0, const uint8_t *w1, const void *const *a,                                      const float *dy, int nb, float *o, const int nr, const int nt) {        const BT *x0 = (const BT *)w0, *x1 = (const BT *)w1;                                             const __m256i off = _mm256_set1_epi8((char)0x80);                                                __m256 acc[2][SIMD_NT];                                                                          for (int r = 0; r < nr; r++)                                                                       for (int t = 0; t < nt; t++) acc[r][t] = _mm256_setzero_ps();                                  for (int i = 0; i < nb; i++) {                                                                     __m256i x[2], nc[2];                                                                             __m256 dx[2];                                                                                    for (int r = 0; r < nr; r++) {                                                                     const BT *b = r ? &x1[i] : &x0[i];                                                               x[r] = codes_##NAME(b);                                                                          nc[r] = _mm256_sub_epi32(_mm256_setzero_si256(),                                                                          _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x[r]));                dx[r] = _mm256_set1_ps(h2f(b->d));                                                             }                                                                                                for (int t = 0; t < nt; t++) {                                                                     const block_q8_0 *y = (const block_q8_0 *)a[t] + i;                                              const __m256i u = _mm256_xor_si256(load32(y->qs), off);                                          const __m256 d = _mm256_broadcast_ss(&dy[t * nb + i]);                                           for (int r = 0; r < nr; r++)                                                                       acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dx[r], d),                                                                         _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(nc[r], u, x[r])),                                         acc[r][t]);                                                      }                                                                                              }                                                                                                for (int r = 0; r < nr; r++)                                                                       for (int t = 0; t < nt; t++) o[r * SIMD_NT + t] = hsum_ps(acc[r][t]);                        }
+DEF_MK(q8_0, block_q8_0)
+DEF_MK(q4_0, block_q4_0)
+DEF_MK(q5_0, block_q5_0)
+
+#define MK_CALL(FN, NR)                                                                             switch (nt) {                                                                                    case 1: FN(w0, w1, a, dy, nb, o, NR, 1); break;                                                  case 2: FN(w0, w1, a, dy, nb, o, NR, 2); break;                                                  case 3: FN(w0, w1, a, dy, nb, o, NR, 3); break;                                                  default: FN(w0, w1, a, dy, nb, o, NR, 4); break;                                                 }
+#define MK_TYPE(FN)                                                                                 if (w1) MK_CALL(FN, 2) else MK_CALL(FN, 1)
+
+static void mk_dispatch(uint32_t wtype, const uint8_t *w0, const uint8_t *w1, const void *const *a,
+                        const float *dy, int nb, float *o, int nt) {
+  switch (wtype) {
+  case GTYPE_Q8_0: MK_TYPE(mk_q8_0) break;
+  case GTYPE_Q4_0: MK_TYPE(mk_q4_0) break;
+  default: MK_TYPE(mk_q5_0) break;
+  }
+}
+
+/* Returns 0 when the micro-kernel does not apply (the caller takes the generic tile). */
+static int gemm_q8_family(uint32_t wtype, const uint8_t *w, size_t w_stride, int n_rows,
+                          const uint8_t *act, size_t act_stride, int n_tok, float *out,
+                          size_t out_stride, int64_t n) {
+  if (wtype != GTYPE_Q8_0 && wtype != GTYPE_Q4_0 && wtype != GTYPE_Q5_0) return 0;
+  if (n_tok < 2 || n / 32 > MK_MAX_BLOCKS) return 0;
+  const int nb = (int)(n / 32);
+  float dy[SIMD_NT * MK_MAX_BLOCKS];
+  for (int t0 = 0; t0 < n_tok; t0 += SIMD_NT) {
+    const int nt = n_tok - t0 < SIMD_NT ? n_tok - t0 : SIMD_NT;
+    const void *a[SIMD_NT];
+    for (int t = 0; t < nt; t++) {
+      a[t] = act + (size_t)(t0 + t) * act_stride;
+      const block_q8_0 *y = a[t];
+      for (int i = 0; i < nb; i++) dy[t * nb + i] = h2f(y[i].d);
+    }
+    for (int r = 0; r < n_rows; r += 2) {
+      const uint8_t *w0 = w + (size_t)r * w_stride;
+      const uint8_t *w1 = r + 1 < n_rows ? w0 + w_stride : NULL;
+      float o[2 * SIMD_NT];
+      mk_dispatch(wtype, w0, w1, a, dy, nb, o, nt);
+      for (int rr = 0; rr < (w1 ? 2 : 1); rr++)
+        for (int t = 0; t < nt; t++)
+          out[(size_t)(t0 + t) * out_stride + (size_t)(r + rr)] = o[rr * SIMD_NT + t];
+    }
+  }
+  return 1;
+}
+#endif
+
 /* The prefill tile: SIMD_ROWS weight rows stay in cache while every group of SIMD_NT tokens
  * passes over them, and each weight block is unpacked once per group. */
 static void simd_gemm(uint32_t wtype, const void *wv, size_t w_stride, int n_rows,
                       const void *actv, size_t act_stride, int n_tok, float *out,
                       size_t out_stride, int64_t n) {
   const uint8_t *w = wv, *act = actv;
+#ifdef SIMD_VNNI
+  for (int r0 = 0; r0 < n_rows; r0 += SIMD_ROWS) { /* same tiling: SIMD_ROWS rows in cache */
+    const int nr = n_rows - r0 < SIMD_ROWS ? n_rows - r0 : SIMD_ROWS;
+    if (!gemm_q8_family(wtype, w + (size_t)r0 * w_stride, w_stride, nr, act, act_stride, n_tok,
+                        out + r0, out_stride, n))
+      break;
+    if (r0 + nr == n_rows) return;
+  }
+#endif
   for (int r0 = 0; r0 < n_rows; r0 += SIMD_ROWS) {
     const int r1 = r0 + SIMD_ROWS < n_rows ? r0 + SIMD_ROWS : n_rows;
     for (int t0 = 0; t0 < n_tok; t0 += SIMD_NT) {
