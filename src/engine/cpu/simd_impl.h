@@ -517,7 +517,40 @@ static float simd_vec_dot(uint32_t wtype, const void *w, const void *act, int64_
  * and two float operations. The scales multiply in the same order as vec_dot, so results are
  * bit-identical to it. dy holds the activation scales as floats, [t][block]. */
 #define MK_MAX_BLOCKS 512 /* rows up to 16384 elements; longer rows take the generic path */
-#define DEF_MK(NAME, BT)                                                                            SIMD_INLINE void mk_##NAME(const uint8_t *w0, const uint8_t *w1, const void *const *a,                                      const float *dy, int nb, float *o, const int nr, const int nt) {        const BT *x0 = (const BT *)w0, *x1 = (const BT *)w1;                                             const __m256i off = _mm256_set1_epi8((char)0x80);                                                __m256 acc[2][SIMD_NT];                                                                          for (int r = 0; r < nr; r++)                                                                       for (int t = 0; t < nt; t++) acc[r][t] = _mm256_setzero_ps();                                  for (int i = 0; i < nb; i++) {                                                                     __m256i x[2], nc[2];                                                                             __m256 dx[2];                                                                                    for (int r = 0; r < nr; r++) {                                                                     const BT *b = r ? &x1[i] : &x0[i];                                                               x[r] = codes_##NAME(b);                                                                          nc[r] = _mm256_sub_epi32(_mm256_setzero_si256(),                                                                          _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x[r]));                dx[r] = _mm256_set1_ps(h2f(b->d));                                                             }                                                                                                for (int t = 0; t < nt; t++) {                                                                     const block_q8_0 *y = (const block_q8_0 *)a[t] + i;                                              const __m256i u = _mm256_xor_si256(load32(y->qs), off);                                          const __m256 d = _mm256_broadcast_ss(&dy[t * nb + i]);                                           for (int r = 0; r < nr; r++)                                                                       acc[r][t] = _mm256_fmadd_ps(_mm256_mul_ps(dx[r], d),                                                                         _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(nc[r], u, x[r])),                                         acc[r][t]);                                                      }                                                                                              }                                                                                                for (int r = 0; r < nr; r++)                                                                       for (int t = 0; t < nt; t++) o[r * SIMD_NT + t] = hsum_ps(acc[r][t]);                        }
+#define DEF_MK(NAME, BT)                                                                          \
+  SIMD_INLINE void mk_##NAME(const uint8_t *w0, const uint8_t *w1, const void *const *a,         \
+                             const float *dy, int nb, float *o, const int nr, const int nt) {    \
+    const BT *x0 = (const BT *)w0, *x1 = (const BT *)w1;                                         \
+    const __m256i off = _mm256_set1_epi8((char)0x80);                                            \
+    __m256 acc[2][SIMD_NT];                                                                      \
+    float sc[2][SIMD_NT] __attribute__((aligned(16)));                                           \
+    for (int r = 0; r < nr; r++)                                                                 \
+      for (int t = 0; t < nt; t++) acc[r][t] = _mm256_setzero_ps();                              \
+    for (int i = 0; i < nb; i++) {                                                               \
+      __m256i x[2], nc[2];                                                                       \
+      const __m128 dy4 = _mm_loadu_ps(dy + SIMD_NT * i);                                         \
+      for (int r = 0; r < nr; r++) {                                                             \
+        const BT *b = r ? &x1[i] : &x0[i];                                                       \
+        x[r] = codes_##NAME(b);                                                                  \
+        nc[r] = _mm256_sub_epi32(_mm256_setzero_si256(),                                         \
+                                 _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x[r]));        \
+        /* the (row, token) scales of this block, broadcast back from memory: a load-port    */  \
+        /* operation instead of a multiply per pair on the two FMA pipes                     */  \
+        _mm_store_ps(sc[r], _mm_mul_ps(_mm_set1_ps(h2f(b->d)), dy4));                            \
+      }                                                                                          \
+      __asm__ volatile("" ::"m"(sc) : "memory");                                                 \
+      for (int t = 0; t < nt; t++) {                                                             \
+        const block_q8_0 *y = (const block_q8_0 *)a[t] + i;                                      \
+        const __m256i u = _mm256_xor_si256(load32(y->qs), off);                                  \
+        for (int r = 0; r < nr; r++)                                                             \
+          acc[r][t] = _mm256_fmadd_ps(_mm256_broadcast_ss(&sc[r][t]),                            \
+                                      _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(nc[r], u, x[r])),   \
+                                      acc[r][t]);                                                \
+      }                                                                                          \
+    }                                                                                            \
+    for (int r = 0; r < nr; r++)                                                                 \
+      for (int t = 0; t < nt; t++) o[r * SIMD_NT + t] = hsum_ps(acc[r][t]);                      \
+  }
 DEF_MK(q8_0, block_q8_0)
 DEF_MK(q4_0, block_q4_0)
 DEF_MK(q5_0, block_q5_0)
@@ -541,14 +574,14 @@ static int gemm_q8_family(uint32_t wtype, const uint8_t *w, size_t w_stride, int
   if (wtype != GTYPE_Q8_0 && wtype != GTYPE_Q4_0 && wtype != GTYPE_Q5_0) return 0;
   if (n_tok < 2 || n / 32 > MK_MAX_BLOCKS) return 0;
   const int nb = (int)(n / 32);
-  float dy[SIMD_NT * MK_MAX_BLOCKS];
+  float dy[SIMD_NT * MK_MAX_BLOCKS]; /* [block][token]: activation scales as floats */
   for (int t0 = 0; t0 < n_tok; t0 += SIMD_NT) {
     const int nt = n_tok - t0 < SIMD_NT ? n_tok - t0 : SIMD_NT;
     const void *a[SIMD_NT];
-    for (int t = 0; t < nt; t++) {
-      a[t] = act + (size_t)(t0 + t) * act_stride;
-      const block_q8_0 *y = a[t];
-      for (int i = 0; i < nb; i++) dy[t * nb + i] = h2f(y[i].d);
+    for (int t = 0; t < SIMD_NT; t++) {
+      const block_q8_0 *y = (const block_q8_0 *)(act + (size_t)(t0 + t) * act_stride);
+      if (t < nt) a[t] = y;
+      for (int i = 0; i < nb; i++) dy[SIMD_NT * i + t] = t < nt ? h2f(y[i].d) : 0.0f;
     }
     for (int r = 0; r < n_rows; r += 2) {
       const uint8_t *w0 = w + (size_t)r * w_stride;
