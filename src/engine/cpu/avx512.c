@@ -18,9 +18,11 @@
 
 #define SIMD_VNNI 1
 #define SIMD_DOT_US(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
+/* Scaled sub-block products (K-quants): vpmaddubsw to s16 pairs (the codes are ≤ 63, so no
+ * saturation), then vpdpwssd multiplies by the scale and accumulates: two instructions. */
 #define SIMD_DOT_US2(acc, u, s, a, b)                                                            \
-  _mm256_add_epi32((acc), _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s)), \
-                                             _mm256_setr_epi32((a), (a), (a), (a), (b), (b), (b), (b))))
+  _mm256_dpwssd_epi32((acc), _mm256_maddubs_epi16((u), (s)),                                     \
+                      _mm256_setr_m128i(_mm_set1_epi16((short)(a)), _mm_set1_epi16((short)(b))))
 
 #include "engine/cpu/simd_impl.h"
 
