@@ -510,25 +510,26 @@ static float simd_vec_dot(uint32_t wtype, const void *w, const void *act, int64_
 
 #ifdef SIMD_VNNI
 /* Prefill micro-kernel for weights whose activations are Q8_0 (Q8_0, Q4_0, Q5_0), VNNI only:
- * 2 rows × nt tokens per pass. vpdpbusd wants one unsigned operand; instead of the sign trick
+ * 2 rows × MK_NT tokens per pass. vpdpbusd wants one unsigned operand; instead of the sign trick
  * per (row, token) pair, the activation codes are offset once per token to y + 128 (a XOR), and
  * the offset's contribution 128·Σx is subtracted by starting each row's accumulation at
  * −128·Σx (computed once per row and block). Per pair and block that leaves vpdpbusd, a convert
  * and two float operations. The scales multiply in the same order as vec_dot, so results are
  * bit-identical to it. dy holds the activation scales as floats, [t][block]. */
+#define MK_NT 8 /* tokens per pass: 2 × 8 accumulators fit AVX-512VL's 32 ymm registers */
 #define MK_MAX_BLOCKS 512 /* rows up to 16384 elements; longer rows take the generic path */
 #define DEF_MK(NAME, BT)                                                                          \
   SIMD_INLINE void mk_##NAME(const uint8_t *w0, const uint8_t *w1, const void *const *a,         \
                              const float *dy, int nb, float *o, const int nr, const int nt) {    \
     const BT *x0 = (const BT *)w0, *x1 = (const BT *)w1;                                         \
     const __m256i off = _mm256_set1_epi8((char)0x80);                                            \
-    __m256 acc[2][SIMD_NT];                                                                      \
-    float sc[2][SIMD_NT] __attribute__((aligned(16)));                                           \
+    __m256 acc[2][MK_NT];                                                                      \
+    float sc[2][MK_NT] __attribute__((aligned(32)));                                           \
     for (int r = 0; r < nr; r++)                                                                 \
       for (int t = 0; t < nt; t++) acc[r][t] = _mm256_setzero_ps();                              \
     for (int i = 0; i < nb; i++) {                                                               \
       __m256i x[2], nc[2];                                                                       \
-      const __m128 dy4 = _mm_loadu_ps(dy + SIMD_NT * i);                                         \
+      const __m256 dy8 = _mm256_loadu_ps(dy + MK_NT * i);                                         \
       for (int r = 0; r < nr; r++) {                                                             \
         const BT *b = r ? &x1[i] : &x0[i];                                                       \
         x[r] = codes_##NAME(b);                                                                  \
@@ -536,7 +537,7 @@ static float simd_vec_dot(uint32_t wtype, const void *w, const void *act, int64_
                                  _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, x[r]));        \
         /* the (row, token) scales of this block, broadcast back from memory: a load-port    */  \
         /* operation instead of a multiply per pair on the two FMA pipes                     */  \
-        _mm_store_ps(sc[r], _mm_mul_ps(_mm_set1_ps(h2f(b->d)), dy4));                            \
+        _mm256_store_ps(sc[r], _mm256_mul_ps(_mm256_set1_ps(h2f(b->d)), dy8));                            \
       }                                                                                          \
       __asm__ volatile("" ::"m"(sc) : "memory");                                                 \
       for (int t = 0; t < nt; t++) {                                                             \
@@ -549,13 +550,17 @@ static float simd_vec_dot(uint32_t wtype, const void *w, const void *act, int64_
       }                                                                                          \
     }                                                                                            \
     for (int r = 0; r < nr; r++)                                                                 \
-      for (int t = 0; t < nt; t++) o[r * SIMD_NT + t] = hsum_ps(acc[r][t]);                      \
+      for (int t = 0; t < nt; t++) o[r * MK_NT + t] = hsum_ps(acc[r][t]);                      \
   }
 DEF_MK(q8_0, block_q8_0)
 DEF_MK(q4_0, block_q4_0)
 DEF_MK(q5_0, block_q5_0)
 
-#define MK_CALL(FN, NR)                                                                             switch (nt) {                                                                                    case 1: FN(w0, w1, a, dy, nb, o, NR, 1); break;                                                  case 2: FN(w0, w1, a, dy, nb, o, NR, 2); break;                                                  case 3: FN(w0, w1, a, dy, nb, o, NR, 3); break;                                                  default: FN(w0, w1, a, dy, nb, o, NR, 4); break;                                                 }
+#define MK_CALL(FN, NR)                                                                             switch (nt) {                                                                                    case 1: FN(w0, w1, a, dy, nb, o, NR, 1); break;                                                  case 2: FN(w0, w1, a, dy, nb, o, NR, 2); break;                                                  case 3: FN(w0, w1, a, dy, nb, o, NR, 3); break;                                                  case 4: FN(w0, w1, a, dy, nb, o, NR, 4); break;                                                \
+  case 5: FN(w0, w1, a, dy, nb, o, NR, 5); break;                                                \
+  case 6: FN(w0, w1, a, dy, nb, o, NR, 6); break;                                                \
+  case 7: FN(w0, w1, a, dy, nb, o, NR, 7); break;                                                \
+  default: FN(w0, w1, a, dy, nb, o, NR, 8); break;                                                 }
 #define MK_TYPE(FN)                                                                                 if (w1) MK_CALL(FN, 2) else MK_CALL(FN, 1)
 
 static void mk_dispatch(uint32_t wtype, const uint8_t *w0, const uint8_t *w1, const void *const *a,
@@ -574,23 +579,23 @@ static int gemm_q8_family(uint32_t wtype, const uint8_t *w, size_t w_stride, int
   if (wtype != GTYPE_Q8_0 && wtype != GTYPE_Q4_0 && wtype != GTYPE_Q5_0) return 0;
   if (n_tok < 2 || n / 32 > MK_MAX_BLOCKS) return 0;
   const int nb = (int)(n / 32);
-  float dy[SIMD_NT * MK_MAX_BLOCKS]; /* [block][token]: activation scales as floats */
-  for (int t0 = 0; t0 < n_tok; t0 += SIMD_NT) {
-    const int nt = n_tok - t0 < SIMD_NT ? n_tok - t0 : SIMD_NT;
-    const void *a[SIMD_NT];
-    for (int t = 0; t < SIMD_NT; t++) {
+  float dy[MK_NT * MK_MAX_BLOCKS]; /* [block][token]: activation scales as floats */
+  for (int t0 = 0; t0 < n_tok; t0 += MK_NT) {
+    const int nt = n_tok - t0 < MK_NT ? n_tok - t0 : MK_NT;
+    const void *a[MK_NT];
+    for (int t = 0; t < MK_NT; t++) {
       const block_q8_0 *y = (const block_q8_0 *)(act + (size_t)(t0 + t) * act_stride);
       if (t < nt) a[t] = y;
-      for (int i = 0; i < nb; i++) dy[SIMD_NT * i + t] = t < nt ? h2f(y[i].d) : 0.0f;
+      for (int i = 0; i < nb; i++) dy[MK_NT * i + t] = t < nt ? h2f(y[i].d) : 0.0f;
     }
     for (int r = 0; r < n_rows; r += 2) {
       const uint8_t *w0 = w + (size_t)r * w_stride;
       const uint8_t *w1 = r + 1 < n_rows ? w0 + w_stride : NULL;
-      float o[2 * SIMD_NT];
+      float o[2 * MK_NT];
       mk_dispatch(wtype, w0, w1, a, dy, nb, o, nt);
       for (int rr = 0; rr < (w1 ? 2 : 1); rr++)
         for (int t = 0; t < nt; t++)
-          out[(size_t)(t0 + t) * out_stride + (size_t)(r + rr)] = o[rr * SIMD_NT + t];
+          out[(size_t)(t0 + t) * out_stride + (size_t)(r + rr)] = o[rr * MK_NT + t];
     }
   }
   return 1;

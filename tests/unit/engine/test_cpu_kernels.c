@@ -27,7 +27,7 @@
 
 #define NMAX 1536 /* six K-quant super-blocks, 48 legacy blocks */
 #define ROWS 37   /* odd: the tile loop has a partial row group */
-#define TOKS 7    /* odd: a full group of 4 and a remainder of 3 */
+#define TOKS 11   /* odd: full groups of 4 and 8 tokens and remainders */
 
 static const uint32_t k_wtypes[] = {GTYPE_F32,  GTYPE_F16,  GTYPE_BF16, GTYPE_Q4_0,
                                     GTYPE_Q4_1, GTYPE_Q5_0, GTYPE_Q5_1, GTYPE_Q8_0,
