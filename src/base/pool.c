@@ -12,9 +12,10 @@
 
 #include "base/alloc.h"
 
-/* Spin iterations before parking: ~50-100 us with a pause instruction per iteration, longer than
- * the serial gaps between jobs of one token, far shorter than a scheduler tick. */
-#define POOL_SPIN_ITERS 4000
+/* Spin iterations before parking: ~15-30 us with a pause instruction per iteration. That covers
+ * the serial gaps between the jobs of one token (a few us) and small load imbalances; longer
+ * spins only burn CPU that other threads (of a loaded machine) could use. */
+#define POOL_SPIN_ITERS 1000
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
