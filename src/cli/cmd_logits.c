@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/utf8.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "engine/tokenizer/tok.h"
@@ -64,10 +65,22 @@ static void print_top(const float *l, int n, int k, int32_t *ids) {
   putchar(']');
 }
 
+/* JSON string; bytes that are not valid UTF-8 (random models emit them) become U+FFFD. */
 static void print_json_str(const char *s, size_t n) {
   putchar('"');
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
+    if (ch >= 0x80) {
+      uint32_t cp;
+      size_t k = sk_utf8_decode(s + i, n - i, &cp);
+      if (k == 0 || cp == 0xFFFD) {
+        printf("\\ufffd");
+        continue;
+      }
+      fwrite(s + i, 1, k, stdout);
+      i += k - 1;
+      continue;
+    }
     if (ch == '"' || ch == '\\') printf("\\%c", ch);
     else if (ch == '\n') printf("\\n");
     else if (ch < 0x20 || ch == 0x7f) printf("\\u%04x", ch);

@@ -23,8 +23,8 @@ int kv_init(eng_ctx *c, sk_err *err) {
                       "out of memory for a KV cache of %zu MiB (%u sequences x %u positions); "
                       "lower n_ctx or n_seq",
                       2 * n >> 20, c->n_seq, c->n_ctx);
-  memset(c->k, 0, n);
-  memset(c->v, 0, n);
+  /* Not cleared: a cell is read only after the batch that fills it wrote it (cell states), so
+   * resident memory grows with the positions actually used. */
   c->mem_bytes += 2 * n + cells + c->n_seq * sizeof *c->seq_count;
   return SK_OK;
 }

@@ -234,8 +234,11 @@ static int read_arch_specifics(eng_model *m, sk_err *err) {
     if (m->attn_softcap < 0 || m->final_softcap < 0)
       return sk_err_set(err, SK_EFORMAT, "negative logit soft-capping");
   }
-  float freq_scale;
+  float freq_scale, base_swa = 10000.0f;
   if ((rc = read_rope_scaling(m, &freq_scale, err))) return rc;
+  if (m->arch == ENG_ARCH_GEMMA3 &&
+      ((rc = key_f32(m->gf, a, "rope.freq_base_swa", 10000.0f, &base_swa, err)))) return rc;
+  if (!(base_swa > 0)) return sk_err_set(err, SK_EFORMAT, "%s.rope.freq_base_swa must be > 0", a);
   for (uint32_t il = 0; il < hp->n_layer; il++) {
     eng_layer *L = &m->layers[il];
     L->rope_base = hp->rope_base;
@@ -244,7 +247,7 @@ static int read_arch_specifics(eng_model *m, sk_err *err) {
     if (m->arch == ENG_ARCH_GEMMA3) {
       L->swa = (il % 6) < 5; /* five local layers, then one global */
       if (L->swa) {
-        L->rope_base = 10000.0f; /* local layers keep the original base, unscaled */
+        L->rope_base = base_swa; /* local layers keep the original base (10000), unscaled */
         L->rope_freq_scale = 1.0f;
       }
     }
