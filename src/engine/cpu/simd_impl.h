@@ -142,10 +142,22 @@ static inline void k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
   }
 }
 
-static inline int32_t bsums_dot_mins(const block_q8_K *y, const uint8_t mn[8]) {
-  int32_t s = 0;
-  for (int j = 0; j < QK_K / 16; j++) s += y->bsums[j] * mn[j / 2];
-  return s;
+SIMD_INLINE int32_t hsum_epi32(__m256i v) {
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+  return _mm_cvtsi128_si32(h);
+}
+
+/* Σ_j bsums[j] · w16[j] over the 16 sums of 16 codes of a Q8_K block (one vpmaddwd). */
+SIMD_INLINE int32_t bsums_dot(const block_q8_K *y, __m256i w16) {
+  return hsum_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), w16));
+}
+
+/* The 8 minimums of a Q4_K/Q5_K block as 16 int16, each twice (mins[j / 2] for bsum j). */
+SIMD_INLINE __m256i mins16(const uint8_t mn[8]) {
+  const __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+  return _mm256_setr_m128i(_mm_unpacklo_epi16(m, m), _mm_unpackhi_epi16(m, m));
 }
 
 /* Q4_K and Q5_K: 4 groups of 64 elements, each two 32-element sub-blocks (low / high nibbles). */
@@ -160,6 +172,7 @@ static inline int32_t bsums_dot_mins(const block_q8_K *y, const uint8_t mn[8]) {
     for (int64_t i = 0; i < n / QK_K; i++) {                                                     \
       uint8_t sc[8], mn[8];                                                                      \
       k_scales(x[i].scales, sc, mn);                                                             \
+      const __m256i mn16 = mins16(mn);                                                           \
       const float dx = h2f(x[i].d), dmx = h2f(x[i].dmin);                                        \
       __m256i isum[SIMD_NT];                                                                     \
       for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();                             \
@@ -175,7 +188,7 @@ static inline int32_t bsums_dot_mins(const block_q8_K *y, const uint8_t mn[8]) {
       for (int t = 0; t < nt; t++) {                                                             \
         const block_q8_K *y = (const block_q8_K *)a[t] + i;                                      \
         acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(isum[t]), acc[t]); \
-        mins[t] += dmx * y->d * (float)bsums_dot_mins(y, mn);                                    \
+        mins[t] += dmx * y->d * (float)bsums_dot(y, mn16);                                       \
       }                                                                                          \
     }                                                                                            \
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]) - mins[t];                             \
@@ -220,6 +233,7 @@ SIMD_INLINE void dot_q6_K_n(const void *w, const void *const *a, float *out, int
   const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / QK_K; i++) {
     const int8_t *sc = x[i].scales;
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
     __m256i isum[SIMD_NT];
     for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();
     for (int h = 0; h < 2; h++) {
@@ -244,8 +258,7 @@ SIMD_INLINE void dot_q6_K_n(const void *w, const void *const *a, float *out, int
     }
     for (int t = 0; t < nt; t++) {
       const block_q8_K *y = (const block_q8_K *)a[t] + i;
-      int32_t corr = 0;
-      for (int j = 0; j < QK_K / 16; j++) corr += sc[j] * y->bsums[j];
+      const int32_t corr = bsums_dot(y, sc16);
       __m256i s = _mm256_sub_epi32(isum[t], _mm256_setr_epi32(32 * corr, 0, 0, 0, 0, 0, 0, 0));
       acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y->d), _mm256_cvtepi32_ps(s), acc[t]);
     }
