@@ -17,6 +17,8 @@
 #include "engine/cpu/cpu.h"
 
 #define SIMD_VNNI 1
+/* 32 ymm registers: the generic tile passes 8 tokens over each weight block (16 accumulators). */
+#define SIMD_NT 8
 #define SIMD_DOT_US(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
 /* Scaled sub-block products (K-quants): vpmaddubsw to s16 pairs (the codes are ≤ 63, so no
  * saturation), then vpdpwssd multiplies by the scale and accumulates: two instructions. */

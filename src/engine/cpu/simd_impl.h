@@ -28,7 +28,9 @@
 #include "engine/quant/fp16.h"
 #include "engine/quant/quant.h"
 
-#define SIMD_NT 4     /* tokens per weight-block pass: 4 accumulators fit the 16 ymm registers */
+#ifndef SIMD_NT
+#define SIMD_NT 4 /* tokens per weight-block pass: 4 accumulators fit the 16 ymm registers */
+#endif
 #define SIMD_ROWS 16  /* weight rows per tile: 16 rows of a 4864-wide Q8_0 matrix are 82 KB (L2) */
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
@@ -485,8 +487,20 @@ static void simd_dequantize_row(uint32_t wtype, const void *src, float *dst, int
   case 1: FN(w, a, o, n, 1); break;                                                              \
   case 2: FN(w, a, o, n, 2); break;                                                              \
   case 3: FN(w, a, o, n, 3); break;                                                              \
-  default: FN(w, a, o, n, 4); break;                                                             \
+  NT_CASES_5_8(FN)                                                                               \
+  default: FN(w, a, o, n, SIMD_NT); break;                                                       \
   }
+#if SIMD_NT == 8
+#define NT_CASES_5_8(FN)                                                                          \
+  case 4: FN(w, a, o, n, 4); break;                                                              \
+  case 5: FN(w, a, o, n, 5); break;                                                              \
+  case 6: FN(w, a, o, n, 6); break;                                                              \
+  case 7: FN(w, a, o, n, 7); break;
+#elif SIMD_NT == 4
+#define NT_CASES_5_8(FN)
+#else
+#error "SIMD_NT must be 4 or 8"
+#endif
 
 /* o[t] = row w · activation row a[t] for t < nt (1..SIMD_NT). Returns 0 when the type has no
  * SIMD kernel (the caller falls back to the scalar reference). */
