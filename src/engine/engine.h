@@ -49,7 +49,9 @@ typedef struct eng_hparams {
 } eng_hparams;
 
 typedef struct eng_model_params {
-  int use_mlock; /* 0/1 */
+  int use_mlock;  /* 0/1 */
+  int skip_vocab; /* 1: do not load the tokenizer (eng_model_vocab is NULL); for callers that
+                   * feed token ids, e.g. tests (a 152k BPE vocabulary costs seconds under ASan) */
 } eng_model_params;
 
 /* Opens path: maps the file, validates every tensor the architecture needs (name, shape, type),

@@ -321,7 +321,6 @@ static void count_params(eng_model *m) {
 
 int eng_model_open(const char *path, const eng_model_params *params, eng_model **out,
                    sk_err *err) {
-  (void)params;
   *out = NULL;
   eng_model *m = sk_calloc(1, sizeof *m);
   if (!m) return sk_err_set(err, SK_ENOMEM, "out of memory for the model");
@@ -343,7 +342,7 @@ int eng_model_open(const char *path, const eng_model_params *params, eng_model *
       goto fail;
     }
   }
-  if ((rc = eng_model_load_vocab(m, err))) goto fail;
+  if (!(params && params->skip_vocab) && (rc = eng_model_load_vocab(m, err))) goto fail;
   *out = m;
   return SK_OK;
 fail:

@@ -9,7 +9,15 @@ int cpu_type_supported(uint32_t wtype) {
 
 uint32_t cpu_act_type(uint32_t wtype) { return quant_vec_dot_type(wtype); }
 
-static float dot_f32(const float *a, const float *b, int64_t n) {
+/* The exact path spends most of its time here; keep it optimised in -O0 (Debug/ASan) builds so
+ * the oracle tests stay fast. GCC only: clang has no per-function optimisation level. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SK_HOT __attribute__((optimize("O2")))
+#else
+#define SK_HOT
+#endif
+
+SK_HOT static float dot_f32(const float *a, const float *b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; i++) s += (double)a[i] * (double)b[i];
   return (float)s;

@@ -28,12 +28,15 @@
 #define FAST_RMS_MAX 0.1  /* measured 0.002-0.035 */
 #define FAST_TOP1_MIN 0.95 /* measured 98.4-100 % */
 #define FAST_MARGIN 0.5    /* max |dlogit| measured 0.28: below this margin a flip is legitimate */
-#define N_THREADS 2
-/* Greedy decoding costs one full output projection per step; under ASan the default checks
- * GREEDY_STEPS steps of every GREEDY_EVERY-th prompt. SK_ORACLE_FULL=1 checks everything
- * (tools/oracle_compare.py does the same through the CLI). */
-#define GREEDY_STEPS 8
-#define GREEDY_EVERY 5
+#define N_THREADS 1
+/* Every position costs a full output projection (up to 152k x 32); under ASan -O0 the whole
+ * oracle takes many minutes, so by default each model checks the prompts whose index is
+ * PROMPT_PICK mod PROMPT_EVERY (all positions, GREEDY_STEPS greedy steps). SK_ORACLE_FULL=1
+ * checks every prompt and all greedy steps; tools/oracle_compare.py does the full check through
+ * the CLI on an optimised build (figures in docs/engine.md). */
+#define PROMPT_EVERY 14
+#define PROMPT_PICK 2
+#define GREEDY_STEPS 6
 
 static int full_run(void) {
   const char *e = getenv("SK_ORACLE_FULL");
@@ -115,11 +118,6 @@ static void check_prompt(const eng_model *m, json_t *pr, int exact, mstat *st, c
     one.want_logits = i + 1 == n;
     if (eng_decode(c, &one, 1, &err)) fail_msg("%s", err.msg);
   }
-  if (!full_run() && pi % GREEDY_EVERY) {
-    free(bt);
-    eng_ctx_free(c);
-    return;
-  }
   json_t *g = json_object_get(pr, "greedy");
   json_t *gt = json_object_get(g, "tokens"), *steps = json_object_get(g, "steps_top5");
   const float *l = eng_logits(c, 0);
@@ -158,7 +156,8 @@ static int run_model(const char *model, const char *refdir, int exact) {
   }
   eng_model *m;
   sk_err err;
-  int rc = eng_model_open(mpath, NULL, &m, &err);
+  eng_model_params mp = {.skip_vocab = 1};
+  int rc = eng_model_open(mpath, &mp, &m, &err);
   if (rc) fail_msg("%s", err.msg);
   json_t *ref = load_json(rpath);
   assert_int_equal(json_integer_value(json_object_get(ref, "n_vocab")),
@@ -166,7 +165,7 @@ static int run_model(const char *model, const char *refdir, int exact) {
   mstat st = {0};
   json_t *prompts = json_object_get(ref, "prompts");
   for (size_t i = 0; i < json_array_size(prompts); i++)
-    check_prompt(m, json_array_get(prompts, i), exact, &st, model, i);
+    if (full_run() || i % PROMPT_EVERY == PROMPT_PICK) check_prompt(m, json_array_get(prompts, i), exact, &st, model, i);
   if (exact) {
     printf("%-24s exact vs ref_deq: max |dlogit| %.2e (top-20, %ld positions), greedy steps %d\n",
            model, st.max_delta, st.top1_total, st.greedy_checked);
