@@ -27,6 +27,7 @@ int sk_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 
 /* Subcommands (alphabetical). */
 int cmd_audit(const sk_cli *cli, int argc, char **argv);
+int cmd_bench(const sk_cli *cli, int argc, char **argv);
 int cmd_gguf_synth(const sk_cli *cli, int argc, char **argv);
 int cmd_chat(const sk_cli *cli, int argc, char **argv);
 int cmd_info(const sk_cli *cli, int argc, char **argv);

@@ -18,6 +18,7 @@ typedef struct sk_command {
 /* The table: one line per subcommand, in the order `sekisho --help` lists them. */
 static const sk_command k_commands[] = {
     {"audit", cmd_audit, "tamper-evident audit log: append, verify, prove, checkpoint, export, report"},
+    {"bench", cmd_bench, "measure prompt and generation speed (tokens/s) like llama-bench"},
     {"info", cmd_info, "describe a GGUF model: architecture, hyper-parameters, tokenizer, tensors"},
     {"gguf-synth", cmd_gguf_synth, "write a deterministic random-weight GGUF model"},
     {"logits", cmd_logits, "evaluate a prompt file and print logits as JSON (oracle format)"},

@@ -73,13 +73,11 @@ static void mm_worker(void *arg, int ith, int nth) {
       for (int t = 0; t < j->n_tok; t++)
         j->out[(size_t)t * w->n_out + r] = k->dot_f32(row, j->x + (size_t)t * w->n_in, w->n_in);
     }
-  } else {
-    for (int64_t r = r0; r < r1; r++) {
-      const uint8_t *wr = w->data + (size_t)r * w->row_bytes;
-      for (int t = 0; t < j->n_tok; t++)
-        j->out[(size_t)t * w->n_out + r] =
-            k->vec_dot(w->type, wr, c->act + (size_t)t * c->act_stride, w->n_in);
-    }
+  } else if (r1 > r0) {
+    /* Each thread streams its own contiguous slice of the weight rows; the tile kernel keeps a
+     * few rows in cache while all tokens of the batch pass over them. */
+    k->gemm(w->type, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, (int)(r1 - r0), c->act,
+            c->act_stride, j->n_tok, j->out + r0, (size_t)w->n_out, w->n_in);
   }
 }
 

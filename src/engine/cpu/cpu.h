@@ -24,15 +24,35 @@ typedef struct cpu_kernels {
   void (*quantize_act)(uint32_t act_type, const float *src, void *dst, int64_t n);
   /* Dot product of a weight row of wtype with activations already in cpu_act_type(wtype). */
   float (*vec_dot)(uint32_t wtype, const void *w, const void *act, int64_t n);
+  /* A tile of a matrix product (prefill): out[t * out_stride + r] = vec_dot(row r, act row t)
+   * for r < n_rows, t < n_tok; rows are w_stride bytes apart, activation rows act_stride.
+   * SIMD versions reuse each weight block for several tokens; results equal vec_dot's. */
+  void (*gemm)(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
+               size_t act_stride, int n_tok, float *out, size_t out_stride, int64_t n);
 } cpu_kernels;
 
 /* 1 when weights of this type can be used by both paths. */
 int cpu_type_supported(uint32_t wtype);
 /* The type activations are rounded to before a product with weights of wtype. */
 uint32_t cpu_act_type(uint32_t wtype);
-/* The kernels to use on this machine (never NULL). */
+/* Instruction-set levels, best last. */
+typedef enum cpu_level { CPU_SCALAR = 0, CPU_AVX2 = 1, CPU_AVX512 = 2 } cpu_level;
+
+/* The kernels to use on this machine (never NULL): the best level the CPU (and OS) supports,
+ * capped by the environment variable SEKISHO_CPU=scalar|avx2|avx512 when set (for benchmarks
+ * and for tests of the lower levels). Detected once; thread-safe after the first call. */
 const cpu_kernels *cpu_kernels_get(void);
 /* The scalar reference kernels. */
 const cpu_kernels *cpu_kernels_scalar(void);
+/* The kernels of one level, or NULL when this CPU cannot run them (or the build lacks them). */
+const cpu_kernels *cpu_kernels_level(cpu_level level);
+/* The best level this CPU supports (ignores SEKISHO_CPU). */
+cpu_level cpu_best_level(void);
+/* Level name: "scalar", "avx2", "avx512". */
+const char *cpu_level_name(cpu_level level);
+
+/* Per-ISA tables (avx2.c, avx512.c): only call when cpu_best_level() allows. */
+const cpu_kernels *cpu_kernels_avx2(void);
+const cpu_kernels *cpu_kernels_avx512(void);
 
 #endif

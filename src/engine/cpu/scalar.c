@@ -27,13 +27,23 @@ static void quantize_act(uint32_t act_type, const float *src, void *dst, int64_t
   (void)quant_quantize_row(act_type, src, dst, n); /* types and sizes validated at load */
 }
 
+/* The reference tile: one vec_dot per (row, token). */
+static void gemm(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
+                 size_t act_stride, int n_tok, float *out, size_t out_stride, int64_t n) {
+  for (int r = 0; r < n_rows; r++)
+    for (int t = 0; t < n_tok; t++)
+      out[(size_t)t * out_stride + (size_t)r] =
+          quant_vec_dot(wtype, (const uint8_t *)w + (size_t)r * w_stride,
+                        (const uint8_t *)act + (size_t)t * act_stride, n);
+}
+
 static const cpu_kernels k_scalar = {
     .name = "scalar",
     .dot_f32 = dot_f32,
     .dequantize_row = quant_dequantize_row,
     .quantize_act = quantize_act,
     .vec_dot = quant_vec_dot,
+    .gemm = gemm,
 };
 
 const cpu_kernels *cpu_kernels_scalar(void) { return &k_scalar; }
-const cpu_kernels *cpu_kernels_get(void) { return &k_scalar; }
