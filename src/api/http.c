@@ -96,8 +96,12 @@ static enum MHD_Result respond_error(api_server *s, struct MHD_Connection *c, re
   else openai_render_error(e, &b);
   int status = api_err_status(e->kind);
   api_metrics_request(s->p.metrics, rc ? rc->ep : API_EP_OTHER, status);
-  enum MHD_Result ret = respond(c, status, "application/json", b.data ? b.data : "{}", b.len,
-                                e->kind == API_ERR_RATE_LIMIT ? HTTP_RETRY_AFTER_S : 0);
+  int retry = 0;
+  if (e->kind == API_ERR_RATE_LIMIT) /* whole seconds, rounded up, never 0 (RFC 9110 delay-seconds) */
+    retry = e->retry_after_s <= 0 ? HTTP_RETRY_AFTER_S
+            : e->retry_after_s >= HTTP_MAX_RETRY_AFTER_S ? HTTP_MAX_RETRY_AFTER_S
+                                                         : (int)e->retry_after_s + (e->retry_after_s > (int)e->retry_after_s);
+  enum MHD_Result ret = respond(c, status, "application/json", b.data ? b.data : "{}", b.len, retry);
   sk_buf_release(&b);
   return ret;
 }
