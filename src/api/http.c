@@ -175,13 +175,18 @@ static void finish_error(const sched_job_info *info, api_error *e) {
     api_err(e, API_ERR_INTERNAL, "", "the engine failed: %s", info->error);
 }
 
-static void render_end(stream *st, const sched_job_info *info) {
+/* Copies how the generation ended into the result the renderers read. */
+static void result_finish(stream *st, const sched_job_info *info) {
   st->res.finish = info->finish;
   st->res.n_gen = info->n_gen;
   st->res.stop_seq = info->finish == API_FINISH_STOP && info->stop_index >= 0 &&
                              (size_t)info->stop_index < st->req.n_stop
                          ? st->req.stop[info->stop_index]
                          : NULL;
+}
+
+static void render_end(stream *st, const sched_job_info *info) {
+  result_finish(st, info);
   if (info->finish == API_FINISH_ERROR || info->finish == API_FINISH_CANCELLED) {
     api_error e;
     finish_error(info, &e);
@@ -407,10 +412,7 @@ admitted:;
   } else {
     st->res.text = text.data ? text.data : "";
     st->res.text_len = text.len;
-    render_end(st, &info); /* fills finish/stop_seq; output discarded below */
-    sk_buf_reset(&st->out);
-    st->res.finish = info.finish;
-    st->res.n_gen = info.n_gen;
+    result_finish(st, &info);
     if (proto == API_PROTO_ANTHROPIC) anthropic_render_result(&st->req, &st->res, &st->out);
     else openai_render_result(&st->req, &st->res, &st->out);
     api_metrics_request(s->p.metrics, rc->ep, 200);
