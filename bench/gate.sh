@@ -51,4 +51,6 @@ for c in 1 4 16 64; do
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "admission stages alone (/metrics, ms):"
-curl -s "http://127.0.0.1:$SK/metrics" | grep '^sekisho_gate_added_latency_ms' | sed 's/^/  /'
+M=$(curl -s "http://127.0.0.1:$SK/metrics")
+echo "$M" | grep '^sekisho_gate_added_latency_ms' | sed 's/^/  /'
+echo "$M" | grep '^sekisho_gate_commit_' | sed 's/^/  /' || true

@@ -717,4 +717,14 @@ void gate_metrics_render(gate *g, sk_buf *out) {
                 (unsigned long long)m.upstream_errors);
   sk_buf_printf(out, "# TYPE sekisho_gate_cost_jpy_total counter\nsekisho_gate_cost_jpy_total %llu\n",
                 (unsigned long long)m.cost_jpy);
+  gate_commit_stats cs;
+  gate_committer_stats(g->com, &cs);
+  sk_buf_printf(out,
+                "# HELP sekisho_gate_commit_rounds_total Batches of after-the-answer records (one fsync, one ledger commit each).\n"
+                "# TYPE sekisho_gate_commit_rounds_total counter\nsekisho_gate_commit_rounds_total %llu\n"
+                "# TYPE sekisho_gate_commit_items_total counter\nsekisho_gate_commit_items_total %llu\n"
+                "# TYPE sekisho_gate_commit_audit_errors_total counter\nsekisho_gate_commit_audit_errors_total %llu\n"
+                "# TYPE sekisho_gate_commit_ledger_errors_total counter\nsekisho_gate_commit_ledger_errors_total %llu\n",
+                (unsigned long long)cs.rounds, (unsigned long long)cs.items, (unsigned long long)cs.audit_errors,
+                (unsigned long long)cs.ledger_errors);
 }
