@@ -29,8 +29,10 @@
 #define HTTP_IDLE_TIMEOUT_S 120
 /* How often a waiting handler checks whether its client is still there. */
 #define HTTP_POLL_MS 20
-/* Seconds a client is told to wait after a 429. */
+/* Seconds a client is told to wait after a 429 whose cause gave no better estimate. */
 #define HTTP_RETRY_AFTER_S 1
+/* Longest Retry-After sent: a month-long budget period is ~2.7 million seconds; 32 days bounds it. */
+#define HTTP_MAX_RETRY_AFTER_S (32 * 86400)
 
 typedef struct api_server api_server;
 typedef struct api_conn api_conn; /* the HTTP request being served (opaque) */
