@@ -26,28 +26,27 @@ void arch_gemma_forward(eng_ctx *c) {
   for (uint32_t il = 0; il < hp->n_layer; il++) {
     const eng_layer *L = &m->layers[il];
     /* attention */
-    ops_rmsnorm(c->xb, c->x, &L->attn_norm, n, E, hp->rms_eps);
-    ops_matmul(c, c->q, &L->wq, c->xb, n);
-    ops_matmul(c, c->kc, &L->wk, c->xb, n);
-    ops_matmul(c, c->vc, &L->wv, c->xb, n);
+    ops_rmsnorm(c, c->xb, c->x, &L->attn_norm, n, E, hp->rms_eps);
+    ops_matmul_n(c, 3, (float *const[]){c->q, c->kc, c->vc},
+                 (const eng_w *const[]){&L->wq, &L->wk, &L->wv}, c->xb, n);
     if (m->arch == ENG_ARCH_GEMMA3) {
-      ops_rmsnorm_heads(c->q, &L->q_norm, n, (int)hp->n_head, D, hp->rms_eps);
-      ops_rmsnorm_heads(c->kc, &L->k_norm, n, (int)hp->n_head_kv, D, hp->rms_eps);
+      ops_rmsnorm_heads(c, c->q, &L->q_norm, n, (int)hp->n_head, D, hp->rms_eps);
+      ops_rmsnorm_heads(c, c->kc, &L->k_norm, n, (int)hp->n_head_kv, D, hp->rms_eps);
     }
     ops_rope(c, c->q, n, (int)hp->n_head, L);
     ops_rope(c, c->kc, n, (int)hp->n_head_kv, L);
     ops_kv_store(c, il);
     ops_attention(c, il, c->q, c->att); /* scale, soft-cap and window from the model */
     ops_matmul(c, c->xb2, &L->wo, c->att, n);
-    ops_rmsnorm(c->xb2, c->xb2, &L->attn_post_norm, n, E, hp->rms_eps);
+    ops_rmsnorm(c, c->xb2, c->xb2, &L->attn_post_norm, n, E, hp->rms_eps);
     ops_add(c->x, c->xb2, nE);
     /* feed-forward (GeGLU) */
-    ops_rmsnorm(c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
-    ops_matmul(c, c->hb, &L->ffn_gate, c->xb, n);
-    ops_matmul(c, c->hb2, &L->ffn_up, c->xb, n);
-    ops_gelu_mul(c->hb, c->hb2, (size_t)n * hp->n_ff);
+    ops_rmsnorm(c, c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
+    ops_matmul_n(c, 2, (float *const[]){c->hb, c->hb2},
+                 (const eng_w *const[]){&L->ffn_gate, &L->ffn_up}, c->xb, n);
+    ops_gelu_mul(c, c->hb, c->hb2, n, (int)hp->n_ff);
     ops_matmul(c, c->xb2, &L->ffn_down, c->hb, n);
-    ops_rmsnorm(c->xb2, c->xb2, &L->ffn_post_norm, n, E, hp->rms_eps);
+    ops_rmsnorm(c, c->xb2, c->xb2, &L->ffn_post_norm, n, E, hp->rms_eps);
     ops_add(c->x, c->xb2, nE);
   }
   ops_logits(c, c->x);

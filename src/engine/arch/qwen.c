@@ -23,16 +23,15 @@ void arch_qwen_forward(eng_ctx *c) {
   for (uint32_t il = 0; il < hp->n_layer; il++) {
     const eng_layer *L = &m->layers[il];
     /* attention */
-    ops_rmsnorm(c->xb, c->x, &L->attn_norm, n, E, hp->rms_eps);
-    ops_matmul(c, c->q, &L->wq, c->xb, n);
-    ops_matmul(c, c->kc, &L->wk, c->xb, n);
-    ops_matmul(c, c->vc, &L->wv, c->xb, n);
+    ops_rmsnorm(c, c->xb, c->x, &L->attn_norm, n, E, hp->rms_eps);
+    ops_matmul_n(c, 3, (float *const[]){c->q, c->kc, c->vc},
+                 (const eng_w *const[]){&L->wq, &L->wk, &L->wv}, c->xb, n);
     ops_add_bias(c->q, &L->bq, n); /* no-ops when the tensors are absent (qwen3) */
     ops_add_bias(c->kc, &L->bk, n);
     ops_add_bias(c->vc, &L->bv, n);
     if (m->arch == ENG_ARCH_QWEN3) {
-      ops_rmsnorm_heads(c->q, &L->q_norm, n, (int)hp->n_head, D, hp->rms_eps);
-      ops_rmsnorm_heads(c->kc, &L->k_norm, n, (int)hp->n_head_kv, D, hp->rms_eps);
+      ops_rmsnorm_heads(c, c->q, &L->q_norm, n, (int)hp->n_head, D, hp->rms_eps);
+      ops_rmsnorm_heads(c, c->kc, &L->k_norm, n, (int)hp->n_head_kv, D, hp->rms_eps);
     }
     ops_rope(c, c->q, n, (int)hp->n_head, L);
     ops_rope(c, c->kc, n, (int)hp->n_head_kv, L);
@@ -41,10 +40,10 @@ void arch_qwen_forward(eng_ctx *c) {
     ops_matmul(c, c->xb2, &L->wo, c->att, n);
     ops_add(c->x, c->xb2, nE);
     /* feed-forward (SwiGLU) */
-    ops_rmsnorm(c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
-    ops_matmul(c, c->hb, &L->ffn_gate, c->xb, n);
-    ops_matmul(c, c->hb2, &L->ffn_up, c->xb, n);
-    ops_silu_mul(c->hb, c->hb2, (size_t)n * hp->n_ff);
+    ops_rmsnorm(c, c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
+    ops_matmul_n(c, 2, (float *const[]){c->hb, c->hb2},
+                 (const eng_w *const[]){&L->ffn_gate, &L->ffn_up}, c->xb, n);
+    ops_silu_mul(c, c->hb, c->hb2, n, (int)hp->n_ff);
     ops_matmul(c, c->xb2, &L->ffn_down, c->hb, n);
     ops_add(c->x, c->xb2, nE);
   }

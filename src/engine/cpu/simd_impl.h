@@ -151,11 +151,6 @@ SIMD_INLINE int32_t hsum_epi32(__m256i v) {
   return _mm_cvtsi128_si32(h);
 }
 
-/* Σ_j bsums[j] · w16[j] over the 16 sums of 16 codes of a Q8_K block (one vpmaddwd). */
-SIMD_INLINE int32_t bsums_dot(const block_q8_K *y, __m256i w16) {
-  return hsum_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), w16));
-}
-
 /* The 8 minimums of a Q4_K/Q5_K block as 16 int16, each twice (mins[j / 2] for bsum j). */
 SIMD_INLINE __m256i mins16(const uint8_t mn[8]) {
   const __m128i m = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
@@ -168,14 +163,13 @@ SIMD_INLINE __m256i mins16(const uint8_t mn[8]) {
                                   const int nt) {                                                \
     const BT *x = w;                                                                             \
     __m256 acc[SIMD_NT];                                                                         \
-    float mins[SIMD_NT];                                                                         \
-    for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps(), mins[t] = 0.0f;                  \
+    for (int t = 0; t < nt; t++) acc[t] = _mm256_setzero_ps();                                   \
     const __m256i m4 = _mm256_set1_epi8(0x0f);                                                   \
     for (int64_t i = 0; i < n / QK_K; i++) {                                                     \
       uint8_t sc[8], mn[8];                                                                      \
       k_scales(x[i].scales, sc, mn);                                                             \
       const __m256i mn16 = mins16(mn);                                                           \
-      const float dx = h2f(x[i].d), dmx = h2f(x[i].dmin);                                        \
+      const __m256 vdx = _mm256_set1_ps(h2f(x[i].d)), vdmx = _mm256_set1_ps(h2f(x[i].dmin));     \
       __m256i isum[SIMD_NT];                                                                     \
       for (int t = 0; t < nt; t++) isum[t] = _mm256_setzero_si256();                             \
       for (int g = 0; g < 4; g++) {                                                              \
@@ -187,13 +181,17 @@ SIMD_INLINE __m256i mins16(const uint8_t mn[8]) {
           isum[t] = SIMD_DOT_US2(isum[t], hi, load32(yq + 32), sc[2 * g + 1], sc[2 * g + 1]);    \
         }                                                                                        \
       }                                                                                          \
+      /* per token: acc += dy · (dx · Σ sc·q·y − dmin · Σ m·bsum), all in 8 lanes (no       */  \
+      /* horizontal sum per super-block: the lanes are added once, at the end of the row)    */  \
       for (int t = 0; t < nt; t++) {                                                             \
         const block_q8_K *y = (const block_q8_K *)a[t] + i;                                      \
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx * y->d), _mm256_cvtepi32_ps(isum[t]), acc[t]); \
-        mins[t] += dmx * y->d * (float)bsums_dot(y, mn16);                                       \
+        const __m256 mt = _mm256_mul_ps(vdmx, _mm256_cvtepi32_ps(_mm256_madd_epi16(             \
+                              _mm256_loadu_si256((const __m256i *)y->bsums), mn16)));            \
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(y->d),                                     \
+                                 _mm256_fmsub_ps(vdx, _mm256_cvtepi32_ps(isum[t]), mt), acc[t]);  \
       }                                                                                          \
     }                                                                                            \
-    for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]) - mins[t];                             \
+    for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);                                       \
   }
 
 DEF_DOT_K45(q4_K, block_q4_K, _mm256_and_si256(q, m4), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4))
@@ -258,11 +256,15 @@ SIMD_INLINE void dot_q6_K_n(const void *w, const void *const *a, float *out, int
         }
       }
     }
+    /* the −32 offset: 32 Σ_j sc_j·bsum_j subtracted in 8 integer lanes (no horizontal sum) */
+    const __m256 vdx = _mm256_set1_ps(h2f(x[i].d));
     for (int t = 0; t < nt; t++) {
       const block_q8_K *y = (const block_q8_K *)a[t] + i;
-      const int32_t corr = bsums_dot(y, sc16);
-      __m256i s = _mm256_sub_epi32(isum[t], _mm256_setr_epi32(32 * corr, 0, 0, 0, 0, 0, 0, 0));
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[i].d) * y->d), _mm256_cvtepi32_ps(s), acc[t]);
+      const __m256i corr =
+          _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), sc16);
+      const __m256i s = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(corr, 5));
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(vdx, _mm256_set1_ps(y->d)),
+                               _mm256_cvtepi32_ps(s), acc[t]);
     }
   }
   for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);

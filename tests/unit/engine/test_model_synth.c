@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "engine/engine.h"
 #include "engine/synth.h"
 #include "unit/engine/ref_gemma64.c"
@@ -234,12 +235,44 @@ static void missing_tensor(void **state) {
   assert_non_null(strstr(err.msg, "missing"));
 }
 
+/* No allocation per token: after a prompt, every allocation from here on fails (the fault hook
+ * of base/alloc.h), and decoding token by token — both precisions, a batch and single tokens —
+ * must still succeed with the same logits as before. */
+static void no_alloc_per_token(void **state) {
+  (void)state;
+  char path[128];
+  make_model("qwen2", "Q4_K_M", path, sizeof path);
+  eng_model *m;
+  sk_err err;
+  if (eng_model_open(path, NULL, &m, &err)) fail_msg("%s", err.msg);
+  for (int p = 0; p < 2; p++) {
+    eng_ctx *c = new_ctx(m, 64, 1, p ? ENG_PRECISION_EXACT : ENG_PRECISION_FAST);
+    eng_batch_tok bt[8];
+    for (int i = 0; i < 8; i++) bt[i] = (eng_batch_tok){tok_at(i, 3), i, 0, i == 7};
+    if (eng_decode(c, bt, 8, &err)) fail_msg("%s", err.msg);
+    sk_alloc_fail_after(1);
+    int rc = SK_OK;
+    for (int i = 8; i < 24 && rc == SK_OK; i++) {
+      eng_batch_tok one = {tok_at(i, 3), i, 0, 1};
+      rc = eng_decode(c, &one, 1, &err);
+      if (rc == SK_OK && !eng_logits(c, 0)) rc = SK_EINVAL;
+    }
+    eng_batch_tok more[4];
+    for (int i = 0; i < 4; i++) more[i] = (eng_batch_tok){tok_at(i, 5), 24 + i, 0, i == 3};
+    if (rc == SK_OK) rc = eng_decode(c, more, 4, &err);
+    sk_alloc_fail_after(0);
+    if (rc) fail_msg("decode allocated (precision %d): %s", p, err.msg);
+    eng_ctx_free(c);
+  }
+  eng_model_close(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(gemma2_ref64),   cmocka_unit_test(gemma3_ref64),
       cmocka_unit_test(batching_llama), cmocka_unit_test(batching_qwen2),
       cmocka_unit_test(batching_qwen3), cmocka_unit_test(batching_gemma3),
-      cmocka_unit_test(ctx_overflow),   cmocka_unit_test(missing_tensor),
+      cmocka_unit_test(no_alloc_per_token), cmocka_unit_test(ctx_overflow),   cmocka_unit_test(missing_tensor),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
