@@ -219,8 +219,12 @@ int ground_retrieve(ground_index *ix, const char *query, size_t k, ground_fusion
   if (!cb) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
   cand *cw = cb + GROUND_CANDIDATES, *acc = cb + 2 * GROUND_CANDIDATES;
   size_t nb = 0, nw = 0, na = 0;
-  if ((rc = ground_bigrams(norm, nl, &bi))) { sk_err_set(err, rc, "query tokens"); goto done; }
   struct ground_tagger *tg = ground_index_tagger(ix);
+  if (mode == GROUND_FUSE_BIGRAM) { /* the baseline: every bigram of the question */
+    if ((rc = ground_bigrams(norm, nl, &bi))) { sk_err_set(err, rc, "query tokens"); goto done; }
+  } else if ((rc = ground_query_bigrams(tg, norm, nl, &bi, err))) {
+    goto done;
+  }
   if (tg && mode != GROUND_FUSE_BIGRAM && (rc = ground_words(tg, norm, nl, &wd, err))) goto done;
   sqlite3 *db = ground_index_db(ix);
   if (mode != GROUND_FUSE_WORDS && (rc = rank_stream(db, "fts_bi", &bi, cb, &nb, err))) goto done;
