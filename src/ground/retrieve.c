@@ -125,6 +125,28 @@ static void accumulate(cand *acc, size_t *na, const cand *l, size_t nl, ground_f
  * times). Depth: candidates examined; each costs one normalisation of its text. */
 #define GROUND_COVER_DEPTH 50
 
+/* IDF-weighted count of the query bigrams tok[0..nt) present in the space-delimited token list
+ * cb (which starts with a space). */
+static double share(const sk_buf *cb, const char *const *tok, const size_t *tl, const double *idf, size_t nt) {
+  double got = 0;
+  char key[64];
+  for (size_t j = 0; j < nt; j++) {
+    if (tl[j] + 2 >= sizeof key) continue;
+    key[0] = ' ';
+    memcpy(key + 1, tok[j], tl[j]);
+    key[tl[j] + 1] = ' ';
+    if (memmem(cb->data, cb->len, key, tl[j] + 2)) got += idf[j];
+  }
+  return got;
+}
+
+/* 1 when normalised text has a sentence end at byte i: 。 (NFKC keeps it), ! ? (NFKC of ！？),
+ * or a line break. */
+static int sentence_end(const char *s, size_t n, size_t i) {
+  if (s[i] == '!' || s[i] == '?' || s[i] == '\n') return 1;
+  return i + 2 < n && (unsigned char)s[i] == 0xE3 && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0x82;
+}
+
 /* idf of each distinct query bigram (BM25's IDF, from the vocabulary table), in q order. */
 static int cover_rerank(sqlite3 *db, const sk_buf *bi, cand *acc, size_t na, sk_err *err) {
   if (!bi->len || !na) return SK_OK;
@@ -175,18 +197,27 @@ static int cover_rerank(sqlite3 *db, const sk_buf *bi, cand *acc, size_t na, sk_
     sk_buf_reset(&cb);
     rc = sk_buf_append_byte(&cb, ' ');
     if (!rc) rc = ground_bigrams(norm, nl, &cb);
+    if (rc) { sk_free(norm); rc = sk_err_set(err, rc, "chunk tokens"); break; }
+    acc[i].s += share(&cb, tok, tl, idf, nt) / total;
+    /* the same share in the chunk's best sentence: the answer sentence tends to hold most of
+     * the question's content together, a sibling paragraph only scatters it */
+    double best = 0;
+    for (size_t a = 0; a < nl && !rc;) {
+      size_t e = a;
+      while (e < nl && !sentence_end(norm, nl, e)) e++;
+      size_t stop = e < nl ? e + ((unsigned char)norm[e] == 0xE3 ? 3 : 1) : nl;
+      sk_buf_reset(&cb);
+      rc = sk_buf_append_byte(&cb, ' ');
+      if (!rc) rc = ground_bigrams(norm + a, e - a, &cb);
+      if (!rc) {
+        double v = share(&cb, tok, tl, idf, nt);
+        if (v > best) best = v;
+      }
+      a = stop;
+    }
     sk_free(norm);
     if (rc) { rc = sk_err_set(err, rc, "chunk tokens"); break; }
-    double got = 0;
-    char key[64];
-    for (size_t j = 0; j < nt; j++) {
-      if (tl[j] + 2 >= sizeof key) continue;
-      key[0] = ' ';
-      memcpy(key + 1, tok[j], tl[j]);
-      key[tl[j] + 1] = ' ';
-      if (memmem(cb.data, cb.len, key, tl[j] + 2)) got += idf[j];
-    }
-    acc[i].s += got / total;
+    acc[i].s += best / total;
   }
   sk_buf_release(&cb);
   sqlite3_finalize(tx);
@@ -219,8 +250,12 @@ int ground_retrieve(ground_index *ix, const char *query, size_t k, ground_fusion
   if (!cb) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
   cand *cw = cb + GROUND_CANDIDATES, *acc = cb + 2 * GROUND_CANDIDATES;
   size_t nb = 0, nw = 0, na = 0;
-  if ((rc = ground_bigrams(norm, nl, &bi))) { sk_err_set(err, rc, "query tokens"); goto done; }
   struct ground_tagger *tg = ground_index_tagger(ix);
+  if (mode == GROUND_FUSE_BIGRAM) { /* the baseline: every bigram of the question */
+    if ((rc = ground_bigrams(norm, nl, &bi))) { sk_err_set(err, rc, "query tokens"); goto done; }
+  } else if ((rc = ground_query_bigrams(tg, norm, nl, &bi, err))) {
+    goto done;
+  }
   if (tg && mode != GROUND_FUSE_BIGRAM && (rc = ground_words(tg, norm, nl, &wd, err))) goto done;
   sqlite3 *db = ground_index_db(ix);
   if (mode != GROUND_FUSE_WORDS && (rc = rank_stream(db, "fts_bi", &bi, cb, &nb, err))) goto done;

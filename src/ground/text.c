@@ -187,3 +187,77 @@ int ground_words(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_e
   }
   return SK_OK;
 }
+
+/* Interrogatives: whatever their part of speech, they name what is asked, never what the
+ * answering passage says (it says 1990年, not 何年). A fixed list of the language's question
+ * words, not fitted to any data set. */
+static const char *const k_interrogatives[] = {
+    "何", "なに", "なん", "どこ", "どちら", "どっち", "どれ", "どの", "どんな", "どう", "どのよう",
+    "どのように", "なぜ", "いつ", "誰", "だれ", "いくつ", "いくら", "幾つ"};
+
+/* 1 when a MeCab node carries content (a bigram touching it is worth matching): nouns other than
+ * pronouns and dependent nouns, independent verbs, adjectives, adverbs, adnominals, prefixes;
+ * interrogatives never. Particles, auxiliaries, suffix verbs and symbols carry none. */
+static int content_node(const mecab_node_t *node) {
+  for (size_t i = 0; i < sizeof k_interrogatives / sizeof k_interrogatives[0]; i++) {
+    size_t l = strlen(k_interrogatives[i]);
+    if (node->length == l && !memcmp(node->surface, k_interrogatives[i], l)) return 0;
+  }
+  const char *f = node->feature;
+  if (!strncmp(f, "名詞,", 7)) return strncmp(f, "名詞,代名詞", 16) && strncmp(f, "名詞,非自立", 16);
+  if (!strncmp(f, "動詞,", 7)) return !strncmp(f, "動詞,自立", 13);
+  static const char *const keep[] = {"形容詞,", "接頭詞,", "副詞,", "連体詞,"};
+  for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+    if (!strncmp(f, keep[i], strlen(keep[i]))) return 1;
+  return 0;
+}
+
+int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err) {
+  if (!t) {
+    int rc = ground_bigrams(norm, n, out);
+    return rc ? sk_err_set(err, rc, "query tokens") : SK_OK;
+  }
+  unsigned char *flag = sk_calloc(n ? n : 1, 1);
+  if (!flag) return sk_err_set(err, SK_ENOMEM, "out of memory");
+  const mecab_node_t *node = mecab_sparse_tonode2(t->m, norm, n);
+  if (!node) {
+    sk_free(flag);
+    return sk_err_set(err, SK_EFORMAT, "MeCab failed: %s", mecab_strerror(t->m));
+  }
+  for (; node; node = node->next) {
+    if (node->stat != MECAB_NOR_NODE && node->stat != MECAB_UNK_NODE) continue;
+    if (node->surface < norm || node->surface + node->length > norm + n) continue;
+    if (content_node(node)) memset(flag + (node->surface - norm), 1, node->length);
+  }
+  /* As ground_bigrams, but a bigram is kept only when one of its characters is content, and a
+   * lone character only when it is content. */
+  int rc = SK_OK;
+  size_t i = 0, prev_at = 0, prev_len = 0, run = 0;
+  while (i < n && !rc) {
+    uint32_t cp = 0;
+    size_t l = sk_utf8_decode(norm + i, n - i, &cp);
+    if (l == 0) l = 1, cp = 0xFFFD;
+    if (!ground_is_word_cp(cp)) {
+      if (run == 1 && flag[prev_at]) {
+        rc = sk_buf_append(out, norm + prev_at, prev_len);
+        if (!rc) rc = sk_buf_append_byte(out, ' ');
+      }
+      run = 0;
+    } else {
+      if (run >= 1 && (flag[prev_at] || flag[i])) {
+        rc = sk_buf_append(out, norm + prev_at, prev_len + l);
+        if (!rc) rc = sk_buf_append_byte(out, ' ');
+      }
+      run++;
+      prev_at = i;
+      prev_len = l;
+    }
+    i += l;
+  }
+  if (!rc && run == 1 && flag[prev_at]) {
+    rc = sk_buf_append(out, norm + prev_at, prev_len);
+    if (!rc) rc = sk_buf_append_byte(out, ' ');
+  }
+  sk_free(flag);
+  return rc ? sk_err_set(err, rc, "query tokens") : SK_OK;
+}

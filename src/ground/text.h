@@ -41,6 +41,13 @@ void ground_tagger_free(ground_tagger *t);
 /* Appends the content-word tokens (base forms) of normalised text to out, space-separated. */
 int ground_words(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err);
 
+/* Query-side bigrams: as ground_bigrams, but bigrams made only of function characters (particles,
+ * auxiliaries, pronouns, interrogatives such as 何/どこ/いつ/誰/どの, per MeCab's part of speech)
+ * are dropped, and a lone character is kept only when it is content. The passage that answers a
+ * question shares its content, not its question form (ですか, はどこ). t may be NULL: plain
+ * ground_bigrams then. */
+int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err);
+
 /* 1 when the code point is a letter or digit (Unicode L* or N*), else 0. */
 int ground_is_word_cp(unsigned cp);
 

@@ -77,6 +77,28 @@ static void normalize_nfkc_and_bigrams(void **state) {
   assert_int_equal(ground_normalize("\xff\xfe", 2, &n, &nl, &err), SK_EFORMAT);
 }
 
+static void query_bigrams_drop_question_form(void **state) {
+  (void)state;
+  ground_tagger *t = NULL;
+  sk_err err;
+  if (ground_tagger_new(&t, &err) != SK_OK) skip(); /* no MeCab dictionary here */
+  const char *q = "日本の首都はどこでしたか";
+  sk_buf b;
+  sk_buf_init(&b, 1024);
+  assert_int_equal(ground_query_bigrams(t, q, strlen(q), &b, &err), SK_OK);
+  /* content bigrams and those touching content stay; どこ/でし/たか (function only) go */
+  assert_non_null(strstr(b.data, "日本 "));
+  assert_non_null(strstr(b.data, "首都 "));
+  assert_non_null(strstr(b.data, "本の "));
+  assert_null(strstr(b.data, "どこ"));
+  assert_null(strstr(b.data, "たか"));
+  sk_buf_reset(&b);
+  assert_int_equal(ground_query_bigrams(NULL, q, strlen(q), &b, &err), SK_OK); /* no tagger: all */
+  assert_non_null(strstr(b.data, "どこ "));
+  sk_buf_release(&b);
+  ground_tagger_free(t);
+}
+
 static void facts_numbers_eras_percent(void **state) {
   (void)state;
   ground_fact f[GROUND_FACTS_MAX];
@@ -101,6 +123,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sentences_split_on_japanese_ends), cmocka_unit_test(chunks_follow_articles_and_pages),
       cmocka_unit_test(huge_line_is_cut_at_code_points), cmocka_unit_test(normalize_nfkc_and_bigrams),
+      cmocka_unit_test(query_bigrams_drop_question_form),
       cmocka_unit_test(facts_numbers_eras_percent),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
