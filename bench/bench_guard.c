@@ -29,6 +29,24 @@ typedef struct text {
   size_t n;
 } text;
 
+/* --dump FILE: one pass, every finding written as "text# type start end score" (a regression
+ * oracle: a speed-up must leave this file byte-identical). */
+static void dump(const pii_scanner *sc, const text *t, size_t nt, FILE *o, size_t base) {
+  for (size_t i = 0; i < nt; i++) {
+    pii_findings f;
+    pii_findings_init(&f);
+    sk_err err;
+    if (pii_scan(sc, t[i].p, t[i].n, &f, &err)) {
+      fprintf(stderr, "scan failed: %s\n", err.msg);
+      exit(1);
+    }
+    for (size_t k = 0; k < f.count; k++)
+      fprintf(o, "%zu %s %zu %zu %.3f\n", base + i, pii_type_name(f.items[k].type), f.items[k].start,
+              f.items[k].end, (double)f.items[k].score);
+    pii_findings_release(&f);
+  }
+}
+
 static double run(const pii_scanner *sc, const text *t, size_t nt, double seconds, size_t *found) {
   double t0 = now_s(), el = 0;
   size_t bytes = 0;
@@ -53,9 +71,12 @@ static double run(const pii_scanner *sc, const text *t, size_t nt, double second
 
 int main(int argc, char **argv) {
   double seconds = 3;
+  const char *dump_path = NULL;
   int a = 1;
-  if (a + 1 < argc && !strcmp(argv[a], "--seconds")) {
-    seconds = atof(argv[a + 1]);
+  while (a + 1 < argc && argv[a][0] == '-') {
+    if (!strcmp(argv[a], "--seconds")) seconds = atof(argv[a + 1]);
+    else if (!strcmp(argv[a], "--dump")) dump_path = argv[a + 1];
+    else break;
     a += 2;
   }
   glob_t g = {0};
@@ -91,11 +112,6 @@ int main(int argc, char **argv) {
   }
   printf("scanner load (name lexicon from IPADIC): %.0f ms, mecab=%d\n", (now_s() - t0) * 1e3,
          pii_scanner_has_mecab(sc));
-  size_t found;
-  double mbs = run(sc, t, nf, seconds, &found);
-  printf("aozora: %zu files, %.2f MB per pass, all recognisers on, 1 thread: %.1f MB/s (%zu findings)\n",
-         nf, (double)total / 1e6, mbs, found);
-  /* PII-dense business text */
   static const char *const rec =
       "顧客名：山田 太郎様（ヤマダ タロウ）\n生年月日：1985年4月1日\n住所：〒100-0001 東京都千代田区丸の内一丁目1番1号\n"
       "電話：03-1234-5678 携帯：090-1234-5678 mail: taro.yamada@example.co.jp\n個人番号：9832 0567 3214\n"
@@ -103,6 +119,21 @@ int main(int argc, char **argv) {
   size_t rl = strlen(rec), reps = (1u << 20) / rl;
   text dense = {sk_malloc(rl * reps + 1), rl * reps};
   for (size_t i = 0; i < reps; i++) memcpy(dense.p + i * rl, rec, rl);
+  if (dump_path) {
+    FILE *o = fopen(dump_path, "w");
+    if (!o) {
+      fprintf(stderr, "cannot write %s\n", dump_path);
+      return 1;
+    }
+    dump(sc, t, nf, o, 0);
+    dump(sc, &dense, 1, o, nf);
+    fclose(o);
+  }
+  size_t found;
+  double mbs = run(sc, t, nf, seconds, &found);
+  printf("aozora: %zu files, %.2f MB per pass, all recognisers on, 1 thread: %.1f MB/s (%zu findings)\n",
+         nf, (double)total / 1e6, mbs, found);
+  /* PII-dense business text */
   mbs = run(sc, &dense, 1, seconds, &found);
   printf("dense business records: %.2f MB per pass, 1 thread: %.1f MB/s (%zu findings)\n",
          (double)dense.n / 1e6, mbs, found);

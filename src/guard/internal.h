@@ -53,14 +53,43 @@ static inline bool ch_digit(char c) { return c >= '0' && c <= '9'; }
 static inline bool ch_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static inline bool ch_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static inline bool ch_alnum(char c) { return ch_digit(c) || ch_alpha(c); }
-/* Decodes the code point at s[i] (normalised text is valid UTF-8); returns its length (>=1). */
-size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp);
+/* Decodes the code point at s[i] (normalised text is valid UTF-8); returns its length (>=1).
+ * Inline: every recogniser walks the text code point by code point, so the common 1- and
+ * 3-byte forms are decoded here and anything else goes to the strict decoder. */
+size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp);
+static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
+  const unsigned char *u = (const unsigned char *)s + i;
+  if (u[0] < 0x80) {
+    *cp = u[0];
+    return 1;
+  }
+  if ((u[0] & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+    uint32_t c = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+      *cp = c;
+      return 3;
+    }
+  }
+  return ch_at_slow(s, len, i, cp);
+}
 /* Start of the code point before i (i > 0). */
-size_t ch_prev(const char *s, size_t i);
-bool cp_kanji(uint32_t cp);
-bool cp_hiragana(uint32_t cp);
-bool cp_katakana(uint32_t cp); /* includes ー and ・ */
-bool cp_japanese(uint32_t cp);
+static inline size_t ch_prev(const char *s, size_t i) {
+  size_t k = i - 1;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
+  return k;
+}
+static inline bool cp_kanji(uint32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+static inline bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309F; }
+/* includes ー and ・ */
+static inline bool cp_katakana(uint32_t cp) {
+  return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF);
+}
+static inline bool cp_japanese(uint32_t cp) {
+  return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
+}
 
 /* ---- context (context.c) ---- */
 /* Distance in bytes from pos back to the END of the nearest occurrence of any keyword in

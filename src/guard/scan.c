@@ -191,27 +191,11 @@ done:
 
 /* ---- character helpers ---- */
 
-size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
+size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp) {
   size_t k = sk_utf8_decode(s + i, len - i, cp);
   if (!k) {
     *cp = (unsigned char)s[i];
     return 1;
   }
   return k;
-}
-
-size_t ch_prev(const char *s, size_t i) {
-  size_t k = i - 1;
-  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
-  return k;
-}
-
-bool cp_kanji(uint32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
-         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
-}
-bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309F; }
-bool cp_katakana(uint32_t cp) { return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF); }
-bool cp_japanese(uint32_t cp) {
-  return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
 }
