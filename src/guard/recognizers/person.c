@@ -15,7 +15,9 @@
  *            capitalised words after Mr./Ms./Dr., before -san/様, or after a name label (Name:,
  *            identity of, Dear, Hi).
  * Honorifics and labels are outside the span. */
+#include <assert.h>
 #include <mecab.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -92,10 +94,30 @@ static bool honorific_at(const char *s, size_t len, size_t i) {
 
 static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
 
+/* Label filters: label_before runs at most kanji of a text, and almost every time the two bytes
+ * before the candidate end no label. A 4096-bit set of the (last-but-one, last) byte pairs of
+ * each label list, built once, rejects those positions without walking the list. */
+enum { LBL_LABEL, LBL_RELATION, LBL_NAME, LBL_LISTS };
+static const pword *const k_label_lists[LBL_LISTS] = {k_label, k_relation, k_name_label};
+static uint64_t g_label_pairs[LBL_LISTS][64];
+static pthread_once_t g_label_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned pair_key(unsigned char a, unsigned char b) { return ((a * 31u) ^ (b * 131u)) & 4095u; }
+
+static void label_filters_init(void) {
+  for (int li = 0; li < LBL_LISTS; li++)
+    for (const pword *k = k_label_lists[li]; k->s; k++) {
+      assert(k->n >= 2); /* the filter looks at two bytes */
+      unsigned key = pair_key((unsigned char)k->s[k->n - 2], (unsigned char)k->s[k->n - 1]);
+      g_label_pairs[li][key >> 6] |= (uint64_t)1 << (key & 63);
+    }
+}
+
 /* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
-static bool label_before_in(const pii_doc *d, size_t st, const pword *labels);
-static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, k_label); }
-static bool label_before_in(const pii_doc *d, size_t st, const pword *labels) {
+static bool label_before_in(const pii_doc *d, size_t st, int list);
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
+static bool label_before_in(const pii_doc *d, size_t st, int list) {
+  const pword *labels = k_label_lists[list];
   const char *s = d->n.s;
   size_t p = st;
   while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
@@ -103,6 +125,14 @@ static bool label_before_in(const pii_doc *d, size_t st, const pword *labels) {
   if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
   if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
     return false;
+  }
+  if (p < 2) return false; /* every label is at least two bytes */
+  pthread_once(&g_label_once, label_filters_init);
+  {
+    unsigned char a = (unsigned char)s[p - 2];
+    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+    unsigned key = pair_key(a, (unsigned char)s[p - 1]);
+    if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
   }
   for (const pword *k = labels; k->s; k++) {
     size_t l = k->n;
@@ -277,6 +307,12 @@ static void person_kanji(pii_doc *d) {
       i += k;
       continue;
     }
+    /* inside a kanji word only a label right before can start a name: test that (cheap) before
+     * any lexicon probe */
+    if (glued && !label_before(d, i)) {
+      i += k;
+      continue;
+    }
     unsigned fs = 0, fg = 0;
     size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
     if (glued) {
@@ -352,7 +388,7 @@ static void person_kanji(pii_doc *d) {
     need_mecab = false;
     { /* given name alone: 花子さん, 妻の由香 */
       size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
-      if (ge == i && label_before_in(d, i, k_relation)) {
+      if (ge == i && label_before_in(d, i, LBL_RELATION)) {
         size_t q = i;
         int nk = 0;
         uint32_t c2;
@@ -361,7 +397,7 @@ static void person_kanji(pii_doc *d) {
           ge = q;
       }
       if (ge > i && kanji_boundary_after(d, ge) &&
-          (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
+          (honorific_at(s, len, ge) || label_before_in(d, i, LBL_RELATION))) {
         best_end = ge;
         score = 0.75f;
       }
@@ -427,7 +463,7 @@ static void person_kana(pii_doc *d) {
     /* labels end in ':', a space, a bracket or は: only then look for one */
     char pb = i > 0 ? s[i - 1] : '\n';
     bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
-    bool lab = may_label && (label_before_in(d, i, k_name_label) ||
+    bool lab = may_label && (label_before_in(d, i, LBL_NAME) ||
                              ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
     /* prose is full of kana runs: only runs with some sign of a name are looked up */
     if (!(nw >= 2 || in_paren || may_label || (kata && honorific_at(s, len, en)) ||
