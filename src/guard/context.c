@@ -143,6 +143,7 @@ static int split(const char *s, size_t a, size_t b, char delim, size_t *starts, 
   return n;
 }
 static int count_delims(const char *s, size_t a, size_t b, char delim, int stop) {
+  if (a >= b || !memchr(s + a, delim, b - a)) return 0; /* most lines of prose: one fast scan */
   int n = 0;
   for (size_t i = a; i < b && n <= stop; i++) n += s[i] == delim;
   return n;

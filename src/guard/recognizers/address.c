@@ -23,15 +23,22 @@ static const char *const k_ken[] = {
 /* Longest address we extend over: prefecture to room number is under 60 characters. */
 #define ADDR_MAX_BYTES 240
 
-static bool sw(const char *s, size_t len, size_t i, const char *w) {
+static inline bool sw(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
   return i + l <= len && !memcmp(s + i, w, l);
 }
 
+/* 都道府県 all start with byte E5 (府), E7 (県) or E9 (都 道): a one-byte test before memcmp. */
+static inline bool pref_suffix_at(const char *s, size_t len, size_t i) {
+  if (i + 3 > len) return false;
+  unsigned char c = (unsigned char)s[i];
+  if (c != 0xE5 && c != 0xE7 && c != 0xE9) return false;
+  return sw(s, len, i, "県") || sw(s, len, i, "都") || sw(s, len, i, "道") || sw(s, len, i, "府");
+}
+
 static size_t prefecture_at(const char *s, size_t len, size_t i) {
   /* every prefecture name ends in 都道府県 as its 3rd or 4th character: test that first */
-  if (!(sw(s, len, i + 6, "県") || sw(s, len, i + 9, "県") || sw(s, len, i + 6, "都") ||
-        sw(s, len, i + 6, "道") || sw(s, len, i + 6, "府")))
+  if (!(pref_suffix_at(s, len, i + 6) || (i + 12 <= len && sw(s, len, i + 9, "県"))))
     return 0;
   for (const char *const *p = k_pref_special; *p; p++)
     if (sw(s, len, i, *p)) return i + strlen(*p);
