@@ -47,12 +47,12 @@ static size_t prefecture_at(const char *s, size_t len, size_t i) {
   return 0;
 }
 
-static bool kanji_num(uint32_t cp) {
-  static const uint32_t n[] = {0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94, 0x516D, 0x4E03, 0x516B,
-                               0x4E5D, 0x5341, 0x3007, 0x767E, 0x5343}; /* 一二三四五六七八九十〇百千 */
-  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
-    if (cp == n[i]) return true;
-  return false;
+static inline bool kanji_num(uint32_t cp) {
+  switch (cp) { /* 一二三四五六七八九十〇百千 */
+  case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB: case 0x4E94: case 0x516D: case 0x4E03:
+  case 0x516B: case 0x4E5D: case 0x5341: case 0x3007: case 0x767E: case 0x5343: return true;
+  default: return false;
+  }
 }
 
 static const char *const k_block_suffix[] = {"丁目", "番地の", "番地", "番町", "番", "号", "条", "線", "地割", NULL};
@@ -166,14 +166,57 @@ static size_t building(const char *s, size_t len, size_t e) {
   return kata_or_latin ? last : e;
 }
 
+static bool block_suffix_at(const char *s, size_t len, size_t q) {
+  for (const char *const *x = k_block_suffix; *x; x++)
+    if (sw(s, len, q, *x)) return true;
+  return false;
+}
+
+/* Prefilter: scan_body() finds a block number only at an ASCII digit or at a run of kanji
+ * numerals followed by a block suffix (三丁目, 十五番). Returns the first position >= from that is
+ * a digit or lies in such a run (len when none). An address starting at i needs one before
+ * i + ADDR_MAX_BYTES, so the scanner skips every kanji that has none within reach; the position
+ * only moves forward, so the whole text is walked once. */
+static size_t next_block_mark(const char *s, size_t len, size_t from) {
+  size_t p = from;
+  while (p < len) {
+    unsigned char c = (unsigned char)s[p];
+    if (c < 0x80) {
+      if (ch_digit((char)c)) return p;
+      p++;
+      continue;
+    }
+    uint32_t cp;
+    size_t k = ch_at(s, len, p, &cp);
+    if (!kanji_num(cp)) {
+      p += k;
+      continue;
+    }
+    size_t q = p;
+    uint32_t c2;
+    while (q < len && (ch_at(s, len, q, &c2), kanji_num(c2))) q += ch_at(s, len, q, &c2);
+    if (block_suffix_at(s, len, q)) return p;
+    p = q;
+  }
+  return len;
+}
+
 static void address_ja(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  size_t mark = next_block_mark(s, len, 0);
   for (size_t i = 0; i < len;) {
     uint32_t cp;
     size_t k = ch_at(s, len, i, &cp);
     if (!cp_kanji(cp)) {
       i += k;
+      continue;
+    }
+    if (mark < i) mark = next_block_mark(s, len, i);
+    if (mark >= len) break; /* no block number anywhere after i */
+    if (mark - i >= ADDR_MAX_BYTES) { /* none within reach: jump to where one could start */
+      i = mark - ADDR_MAX_BYTES + 1;
+      while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
       continue;
     }
     size_t body = prefecture_at(s, len, i);
