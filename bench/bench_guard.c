@@ -1,17 +1,20 @@
 /* bench_guard.c — guard throughput: scans long Japanese text (the .txt files of ../shared/data/aozora, or
  * the files given) with every recogniser on, on one core, and prints MB/s.
  *
- *   bench_guard [--seconds S] [FILE...]
+ *   bench_guard [--seconds S] [--threads N] [--dump FILE] [FILE...]
  *
  * The texts are scanned whole file by file, repeatedly, until S seconds of this thread's CPU time
  * (default 3) have passed — MB/s per core, unaffected by other load on the machine;
  * scanner creation (lexicon load) is timed separately. A second figure scans a synthetic
- * PII-dense business text built from the same kinds of records as ../shared/data/pii. */
+ * PII-dense business text built from the same kinds of records as ../shared/data/pii. A third
+ * scans all files as one text with pii_scan_parallel on 1, 2, 4 … N threads (default N = online
+ * CPUs) and reports WALL-clock MB/s with the load average (meaningless on a loaded machine). */
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/fs.h"
@@ -47,6 +50,32 @@ static void dump(const pii_scanner *sc, const text *t, size_t nt, FILE *o, size_
   }
 }
 
+static double wall_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wall-clock MB/s of pii_scan_parallel on one text with `threads` threads, over >= seconds. */
+static double run_wall(const pii_scanner *sc, const text *t, int threads, double seconds, size_t *found) {
+  double t0 = wall_s(), el = 0;
+  size_t bytes = 0;
+  do {
+    pii_findings f;
+    pii_findings_init(&f);
+    sk_err err;
+    if (pii_scan_parallel(sc, t->p, t->n, threads, 0, &f, &err)) {
+      fprintf(stderr, "scan failed: %s\n", err.msg);
+      exit(1);
+    }
+    *found = f.count;
+    bytes += t->n;
+    pii_findings_release(&f);
+    el = wall_s() - t0;
+  } while (el < seconds);
+  return (double)bytes / el / 1e6;
+}
+
 static double run(const pii_scanner *sc, const text *t, size_t nt, double seconds, size_t *found) {
   double t0 = now_s(), el = 0;
   size_t bytes = 0;
@@ -72,10 +101,12 @@ static double run(const pii_scanner *sc, const text *t, size_t nt, double second
 int main(int argc, char **argv) {
   double seconds = 3;
   const char *dump_path = NULL;
+  int max_threads = 0; /* 0: number of online CPUs */
   int a = 1;
   while (a + 1 < argc && argv[a][0] == '-') {
     if (!strcmp(argv[a], "--seconds")) seconds = atof(argv[a + 1]);
     else if (!strcmp(argv[a], "--dump")) dump_path = argv[a + 1];
+    else if (!strcmp(argv[a], "--threads")) max_threads = atoi(argv[a + 1]);
     else break;
     a += 2;
   }
@@ -137,6 +168,20 @@ int main(int argc, char **argv) {
   mbs = run(sc, &dense, 1, seconds, &found);
   printf("dense business records: %.2f MB per pass, 1 thread: %.1f MB/s (%zu findings)\n",
          (double)dense.n / 1e6, mbs, found);
+  /* wall clock, several threads: all files as one text, cut at line starts */
+  text all = {sk_malloc(total + 1), total};
+  for (size_t i = 0, o = 0; i < nf; o += t[i].n, i++) memcpy(all.p + o, t[i].p, t[i].n);
+  double la[3] = {0};
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  if (max_threads <= 0) max_threads = ncpu > 1 ? (int)ncpu : 1;
+  for (int th = 1; th <= max_threads; th *= 2) {
+    if (getloadavg(la, 3) < 1) la[0] = -1;
+    mbs = run_wall(sc, &all, th, seconds, &found);
+    printf("aozora as one %.2f MB text, pii_scan_parallel, %d thread%s: %.1f MB/s wall (%zu findings; "
+           "load average %.2f on %ld cpus)\n",
+           (double)all.n / 1e6, th, th > 1 ? "s" : "", mbs, found, la[0], ncpu);
+  }
+  sk_free(all.p);
   sk_free(dense.p);
   for (size_t i = 0; i < nf; i++) sk_free(t[i].p);
   free(t);
