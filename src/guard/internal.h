@@ -29,10 +29,25 @@ typedef struct pii_mnode {
   uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
 } pii_mnode;
 
+/* Character classes of the normalised text, one byte per byte (pii_doc.cls), computed once per
+ * scan so that the recognisers that walk every code point (names, addresses) skip to the next
+ * interesting one with a byte test instead of decoding UTF-8 at each step. Flags are set on the
+ * FIRST byte of a code point only; continuation bytes are 0. */
+enum {
+  CL_START = 1 << 0,    /* a code point starts here */
+  CL_KANJI = 1 << 1,    /* cp_kanji */
+  CL_KANJIISH = 1 << 2, /* cp_kanji, ヶ or ケ (they write place and family names) */
+  CL_HIRA = 1 << 3,     /* cp_hiragana */
+  CL_KATA = 1 << 4,     /* cp_katakana (includes ー and ・) */
+  CL_KANA_W = 1 << 5,   /* a kana that can start a word: hiragana, or katakana other than ー ・ */
+  CL_KANJI_NUM = 1 << 6 /* 一二三四五六七八九十〇百千 */
+};
+
 /* One scan: the normalised text and the candidate list. */
 typedef struct pii_doc {
   const pii_scanner *sc;
   pii_norm n;           /* normalised text + offset map */
+  const uint8_t *cls;   /* n.len + 1 class bytes (CL_*), see above */
   pii_findings cands;   /* candidates, NORMALISED offsets */
   void *mecab_tagger;   /* created lazily, only when a name is plausible */
   void *mecab_lattice;
@@ -87,6 +102,15 @@ static inline bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309
 static inline bool cp_katakana(uint32_t cp) {
   return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF);
 }
+static inline bool cp_kanji_num(uint32_t cp) {
+  switch (cp) { /* 一二三四五六七八九十〇百千 */
+  case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB: case 0x4E94: case 0x516D: case 0x4E03:
+  case 0x516B: case 0x4E5D: case 0x5341: case 0x3007: case 0x767E: case 0x5343: return true;
+  default: return false;
+  }
+}
+/* Builds the class bytes of d->n (scan.c). */
+uint8_t *pii_classes_build(const pii_norm *n);
 static inline bool cp_japanese(uint32_t cp) {
   return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
 }

@@ -133,6 +133,12 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   pii_doc d = {.sc = sc};
   if (pii_norm_build(&d.n, text ? text : "", len))
     return sk_err_set(err, SK_ENOMEM, "out of memory normalising %zu bytes", len);
+  uint8_t *cls = pii_classes_build(&d.n);
+  if (!cls) {
+    pii_norm_release(&d.n);
+    return sk_err_set(err, SK_ENOMEM, "out of memory classifying %zu bytes", len);
+  }
+  d.cls = cls;
   rec_table(&d);
   rec_numbers(&d);
   rec_email(&d);
@@ -185,11 +191,37 @@ done:
   sk_free(d.mc_nodes);
   sk_free(d.tc);
   pii_findings_release(&d.cands);
+  sk_free(cls);
   pii_norm_release(&d.n);
   return rc;
 }
 
 /* ---- character helpers ---- */
+
+uint8_t *pii_classes_build(const pii_norm *n) {
+  uint8_t *c = sk_calloc(n->len + 1, 1);
+  if (!c) return NULL;
+  const char *s = n->s;
+  for (size_t i = 0; i < n->len;) {
+    unsigned char b = (unsigned char)s[i];
+    if (b < 0x80) {
+      c[i++] = CL_START;
+      continue;
+    }
+    uint32_t cp;
+    size_t k = ch_at(s, n->len, i, &cp);
+    uint8_t f = CL_START;
+    if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
+    if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
+    if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
+    if (cp_katakana(cp)) f |= CL_KATA;
+    if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
+    if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
+    c[i] = f;
+    i += k;
+  }
+  return c;
+}
 
 size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp) {
   size_t k = sk_utf8_decode(s + i, len - i, cp);

@@ -47,13 +47,7 @@ static size_t prefecture_at(const char *s, size_t len, size_t i) {
   return 0;
 }
 
-static inline bool kanji_num(uint32_t cp) {
-  switch (cp) { /* 一二三四五六七八九十〇百千 */
-  case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB: case 0x4E94: case 0x516D: case 0x4E03:
-  case 0x516B: case 0x4E5D: case 0x5341: case 0x3007: case 0x767E: case 0x5343: return true;
-  default: return false;
-  }
-}
+static inline bool kanji_num(uint32_t cp) { return cp_kanji_num(cp); }
 
 static const char *const k_block_suffix[] = {"丁目", "番地の", "番地", "番町", "番", "号", "条", "線", "地割", NULL};
 
@@ -177,24 +171,18 @@ static bool block_suffix_at(const char *s, size_t len, size_t q) {
  * a digit or lies in such a run (len when none). An address starting at i needs one before
  * i + ADDR_MAX_BYTES, so the scanner skips every kanji that has none within reach; the position
  * only moves forward, so the whole text is walked once. */
-static size_t next_block_mark(const char *s, size_t len, size_t from) {
-  size_t p = from;
+static size_t next_block_mark(const pii_doc *d, size_t from) {
+  const char *s = d->n.s;
+  const uint8_t *cls = d->cls;
+  size_t len = d->n.len, p = from;
   while (p < len) {
-    unsigned char c = (unsigned char)s[p];
-    if (c < 0x80) {
-      if (ch_digit((char)c)) return p;
+    if (ch_digit(s[p])) return p;
+    if (!(cls[p] & CL_KANJI_NUM)) {
       p++;
       continue;
     }
-    uint32_t cp;
-    size_t k = ch_at(s, len, p, &cp);
-    if (!kanji_num(cp)) {
-      p += k;
-      continue;
-    }
     size_t q = p;
-    uint32_t c2;
-    while (q < len && (ch_at(s, len, q, &c2), kanji_num(c2))) q += ch_at(s, len, q, &c2);
+    while (q < len && (cls[q] & CL_KANJI_NUM)) q += 3; /* every kanji numeral is 3 bytes */
     if (block_suffix_at(s, len, q)) return p;
     p = q;
   }
@@ -204,15 +192,16 @@ static size_t next_block_mark(const char *s, size_t len, size_t from) {
 static void address_ja(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
-  size_t mark = next_block_mark(s, len, 0);
+  const uint8_t *cls = d->cls;
+  size_t mark = next_block_mark(d, 0);
   for (size_t i = 0; i < len;) {
-    uint32_t cp;
-    size_t k = ch_at(s, len, i, &cp);
-    if (!cp_kanji(cp)) {
-      i += k;
+    if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
+      i++;
       continue;
     }
-    if (mark < i) mark = next_block_mark(s, len, i);
+    uint32_t cp;
+    size_t k = ch_at(s, len, i, &cp);
+    if (mark < i) mark = next_block_mark(d, i);
     if (mark >= len) break; /* no block number anywhere after i */
     if (mark - i >= ADDR_MAX_BYTES) { /* none within reach: jump to where one could start */
       i = mark - ADDR_MAX_BYTES + 1;
@@ -222,9 +211,7 @@ static void address_ja(pii_doc *d) {
     size_t body = prefecture_at(s, len, i);
     if (!body) {
       /* a city/ward/district word at a boundary */
-      uint32_t pc = 0;
-      if (i > 0) ch_at(s, len, ch_prev(s, i), &pc);
-      if (i > 0 && cp_kanji(pc)) {
+      if (i > 0 && (cls[ch_prev(s, i)] & CL_KANJI)) {
         i += k;
         continue;
       }

@@ -287,21 +287,17 @@ static bool kanji_boundary_after(const pii_doc *d, size_t en) {
 
 static void person_kanji(pii_doc *d) {
   const char *s = d->n.s;
+  const uint8_t *cls = d->cls;
   size_t len = d->n.len;
   for (size_t i = 0; i < len;) {
-    uint32_t cp;
-    size_t k = ch_at(s, len, i, &cp);
-    if (!cp_kanji(cp)) {
-      i += k;
+    if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
+      i++;
       continue;
     }
+    uint32_t cp;
+    size_t k = ch_at(s, len, i, &cp);
     /* boundary before: not inside a kanji word (unless a label ends right there) */
-    bool glued = false;
-    if (i > 0) {
-      uint32_t pc;
-      ch_at(s, len, ch_prev(s, i), &pc);
-      glued = is_kanjiish(pc);
-    }
+    bool glued = i > 0 && (cls[ch_prev(s, i)] & CL_KANJIISH);
     if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
         !label_before(d, i)) {
       i += k;
@@ -417,18 +413,16 @@ static void person_kanji(pii_doc *d) {
 static void person_kana(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len;) {
-    uint32_t cp;
-    size_t k = ch_at(s, len, i, &cp);
-    bool kata = cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB;
-    bool hira = cp_hiragana(cp);
-    if (!kata && !hira) {
-      i += k;
+    if (!(cls[i] & CL_KANA_W)) { /* to the next kana */
+      i++;
       continue;
     }
-    uint32_t pc = 0;
-    if (i > 0) ch_at(s, len, ch_prev(s, i), &pc);
-    if (i > 0 && (kata ? cp_katakana(pc) : cp_hiragana(pc))) {
+    bool hira = cls[i] & CL_HIRA;
+    bool kata = !hira;
+    size_t k = 3; /* every kana is 3 bytes */
+    if (i > 0 && (cls[ch_prev(s, i)] & (kata ? CL_KATA : CL_HIRA))) {
       i += k;
       continue;
     }
@@ -490,7 +484,7 @@ static void person_kana(pii_doc *d) {
       if ((f0 & (LEX_SURNAME | LEX_GIVEN)) && kata && honorific_at(s, len, en)) score = 0.8f;
       if (hira && (f0 & (LEX_SURNAME | LEX_GIVEN)) && (in_paren || lab) && score == 0) score = 0.8f;
     }
-    if (!in_paren && i > 0 && cp_kanji(pc) && !lab) score = 0;
+    if (!in_paren && i > 0 && (cls[ch_prev(s, i)] & CL_KANJI) && !lab) score = 0;
     if (en < len && cp_kanji(nc) && !honorific_at(s, len, en)) score = 0;
     if (score > 0 && en - i <= 60) {
       pii_emit(d, PII_PERSON, i, en, score);
