@@ -209,7 +209,20 @@ uint8_t *pii_classes_build(const pii_norm *n) {
       continue;
     }
     uint32_t cp;
-    size_t k = ch_at(s, n->len, i, &cp);
+    size_t k;
+    const unsigned char *u = (const unsigned char *)s + i;
+    /* the normalised text is valid UTF-8 (normalize.h): decode without re-validating */
+    if (b >= 0xE0 && b < 0xF0 && i + 3 <= n->len) {
+      cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+      k = 3;
+    } else {
+      k = ch_at(s, n->len, i, &cp);
+    }
+    if (cp >= 0x4E00 && cp <= 0x9FFF) { /* the common case first: unified ideographs */
+      c[i] = (uint8_t)(CL_START | CL_KANJI | CL_KANJIISH | (cp_kanji_num(cp) ? CL_KANJI_NUM : 0));
+      i += k;
+      continue;
+    }
     uint8_t f = CL_START;
     if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
     if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
