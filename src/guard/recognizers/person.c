@@ -432,12 +432,14 @@ static void person_kana(pii_doc *d) {
     size_t p = i;
     while (nw < 4 && p < len) {
       size_t st = p;
-      while (p < len) {
-        uint32_t c;
-        size_t kk = ch_at(s, len, p, &c);
-        if (!(kata ? (cp_katakana(c) && c != 0x30FB) : (cp_hiragana(c) || c == 0x30FC))) break;
-        p += kk;
-      }
+      /* kana are 3 bytes; ・ is E3 83 BB, ー is E3 83 BC */
+      if (kata)
+        while (p < len && (cls[p] & CL_KATA) && !((unsigned char)s[p + 1] == 0x83 && (unsigned char)s[p + 2] == 0xBB))
+          p += 3;
+      else
+        while (p < len && ((cls[p] & CL_HIRA) || ((unsigned char)s[p] == 0xE3 && (unsigned char)s[p + 1] == 0x83 &&
+                                                  (unsigned char)s[p + 2] == 0xBC)))
+          p += 3;
       if (p == st) break;
       ws[nw] = st;
       we[nw] = p;
@@ -445,9 +447,7 @@ static void person_kana(pii_doc *d) {
       if (p < len && s[p] == ' ') p++;
       else if (p + 3 <= len && !memcmp(s + p, "・", 3)) p += 3;
       else break;
-      uint32_t c2;
-      ch_at(s, len, p, &c2);
-      if (!(kata ? cp_katakana(c2) : cp_hiragana(c2))) break;
+      if (!(cls[p] & (kata ? CL_KATA : CL_HIRA))) break;
     }
     size_t en = we[nw - 1];
     /* glued to kanji on either side: part of a word (株式会社ヤマシタ工務店) */
