@@ -39,7 +39,7 @@ static void kw_set(kwprep *k, unsigned char c) { k->set[c >> 6] |= (uint64_t)1 <
 static bool kw_has(const kwprep *k, unsigned char c) { return (k->set[c >> 6] >> (c & 63)) & 1; }
 
 /* last: index by the last byte (ctx_left walks end positions) instead of the first. */
-static void kw_prepare(kwprep *k, const char *const *kws, bool last) {
+static void kw_build(kwprep *k, const char *const *kws, bool last) {
   memset(k->set, 0, sizeof k->set);
   k->n = 0;
   for (const char *const *w = kws; *w; w++) {
@@ -56,20 +56,40 @@ static void kw_prepare(kwprep *k, const char *const *kws, bool last) {
   }
 }
 
+/* Keyword lists are static tables: the prepared form of the last few is kept per thread, so a
+ * scan with thousands of numbers prepares each list once instead of once per number. */
+#define KW_CACHE 8
+typedef struct kwslot {
+  const char *const *kws;
+  bool last;
+  kwprep k;
+} kwslot;
+static _Thread_local kwslot g_kw_cache[KW_CACHE];
+static _Thread_local unsigned g_kw_next;
+
+static const kwprep *kw_prepare(const char *const *kws, bool last) {
+  for (int i = 0; i < KW_CACHE; i++)
+    if (g_kw_cache[i].kws == kws && g_kw_cache[i].last == last) return &g_kw_cache[i].k;
+  kwslot *sl = &g_kw_cache[g_kw_next++ % KW_CACHE];
+  kw_build(&sl->k, kws, last);
+  sl->kws = kws;
+  sl->last = last;
+  return &sl->k;
+}
+
 long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws) {
   const char *s = d->n.s;
   size_t lo = pos > window ? pos - window : 0;
-  kwprep k;
-  kw_prepare(&k, kws, true);
+  const kwprep *kp = kw_prepare(kws, true);
   /* the nearest keyword is the one whose END is nearest: walk end positions down from pos */
   for (size_t e = pos; e > lo; e--) {
     unsigned char c = (unsigned char)s[e - 1];
-    if (!kw_has(&k, c)) continue;
+    if (!kw_has(kp, c)) continue;
     c = (unsigned char)lower((char)c);
-    for (int j = 0; j < k.n; j++) {
-      size_t kl = k.len[j];
-      if (k.edge[j] != c || kl > e - lo) continue;
-      if (match_at(s, d->n.len, e - kl, k.kw[j], kl)) return (long)(pos - e);
+    for (int j = 0; j < kp->n; j++) {
+      size_t kl = kp->len[j];
+      if (kp->edge[j] != c || kl > e - lo) continue;
+      if (match_at(s, d->n.len, e - kl, kp->kw[j], kl)) return (long)(pos - e);
     }
   }
   return -1;
@@ -78,14 +98,13 @@ long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kw
 long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws) {
   const char *s = d->n.s;
   size_t hi = end + window < d->n.len ? end + window : d->n.len;
-  kwprep k;
-  kw_prepare(&k, kws, false);
+  const kwprep *kp = kw_prepare(kws, false);
   for (size_t i = end; i < hi; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!kw_has(&k, c)) continue;
+    if (!kw_has(kp, c)) continue;
     c = (unsigned char)lower((char)c);
-    for (int j = 0; j < k.n; j++)
-      if (k.edge[j] == c && i + k.len[j] <= hi && match_at(s, d->n.len, i, k.kw[j], k.len[j]))
+    for (int j = 0; j < kp->n; j++)
+      if (kp->edge[j] == c && i + kp->len[j] <= hi && match_at(s, d->n.len, i, kp->kw[j], kp->len[j]))
         return (long)(i - end);
   }
   return -1;
@@ -93,14 +112,13 @@ long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *k
 
 bool ctx_span_has(const pii_doc *d, size_t hs, size_t he, const char *const *kws) {
   const char *s = d->n.s;
-  kwprep k;
-  kw_prepare(&k, kws, false);
+  const kwprep *kp = kw_prepare(kws, false);
   for (size_t i = hs; i < he; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!kw_has(&k, c)) continue;
+    if (!kw_has(kp, c)) continue;
     c = (unsigned char)lower((char)c);
-    for (int j = 0; j < k.n; j++)
-      if (k.edge[j] == c && i + k.len[j] <= he && match_at(s, d->n.len, i, k.kw[j], k.len[j]))
+    for (int j = 0; j < kp->n; j++)
+      if (kp->edge[j] == c && i + kp->len[j] <= he && match_at(s, d->n.len, i, kp->kw[j], kp->len[j]))
         return true;
   }
   return false;

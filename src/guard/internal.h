@@ -118,7 +118,8 @@ static inline bool cp_japanese(uint32_t cp) {
 /* ---- context (context.c) ---- */
 /* Distance in bytes from pos back to the END of the nearest occurrence of any keyword in
  * kws (NULL-terminated; ASCII compared case-insensitively) within window bytes before pos;
- * -1 when none. */
+ * -1 when none. kws must be a STATIC list (at most 64 words): its prepared form is cached per
+ * thread by address, for ctx_right and ctx_span_has too. */
 long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws);
 /* Distance from end forward to the START of the nearest keyword within window; -1 if none. */
 long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws);

@@ -71,8 +71,8 @@ static size_t month_at(const char *s, size_t len, size_t i) {
 /* Tries every date form at i; returns the end or 0. */
 static size_t date_at(const char *s, size_t len, size_t i) {
   size_t j = i;
-  /* era kanji */
-  for (const char *const *e = k_era; *e; e++) {
+  /* era kanji (non-ASCII first byte) */
+  for (const char *const *e = k_era; (unsigned char)s[i] >= 0x80 && *e; e++) {
     j = i;
     if (lit(s, len, &j, *e)) {
       sp(s, len, &j);

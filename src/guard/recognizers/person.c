@@ -409,6 +409,10 @@ static void person_kanji(pii_doc *d) {
   }
 }
 
+/* Reading labels searched a little further back (ctx_left keeps prepared lists by address:
+ * keyword lists must be static). */
+static const char *const k_reading_kw[] = {"フリガナ", "カナ", "ふりがな", NULL};
+
 /* Kana runs: words of katakana (or hiragana) separated by one space or ・. */
 static void person_kana(pii_doc *d) {
   const char *s = d->n.s;
@@ -458,7 +462,7 @@ static void person_kana(pii_doc *d) {
     char pb = i > 0 ? s[i - 1] : '\n';
     bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
     bool lab = may_label && (label_before_in(d, i, LBL_NAME) ||
-                             ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
+                             ctx_left(d, i, 24, k_reading_kw) >= 0);
     /* prose is full of kana runs: only runs with some sign of a name are looked up */
     if (!(nw >= 2 || in_paren || may_label || (kata && honorific_at(s, len, en)) ||
           (kata && i > 0 && (pb == ':' || pb == ' ')))) {
