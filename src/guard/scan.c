@@ -120,6 +120,39 @@ static int by_score_desc(const void *pa, const void *pb) {
   return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* Stable bottom-up merge sort of candidates by by_score_desc, with the comparison inlined: on
+ * PII-dense text qsort's indirect calls and element copies were a tenth of the scan. Being
+ * stable, it orders exactly as glibc's (merge-sort) qsort did. Returns SK_ENOMEM without
+ * touching v when the scratch buffer cannot be had. */
+static inline bool score_before(const pii_finding *a, const pii_finding *b) {
+  if (a->score != b->score) return a->score > b->score;
+  size_t la = a->end - a->start, lb = b->end - b->start;
+  if (la != lb) return la > lb;
+  return a->start < b->start;
+}
+
+static int sort_by_score(pii_finding *v, size_t n) {
+  if (n < 2) return 0;
+  pii_finding *tmp = sk_malloc(n * sizeof *tmp);
+  if (!tmp) return SK_ENOMEM;
+  pii_finding *src = v, *dst = tmp;
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) dst[o++] = score_before(&src[b], &src[a]) ? src[b++] : src[a++];
+      while (a < mid) dst[o++] = src[a++];
+      while (b < hi) dst[o++] = src[b++];
+    }
+    pii_finding *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+  sk_free(tmp);
+  return 0;
+}
+
 static int by_start(const void *pa, const void *pb) {
   const pii_finding *a = pa, *b = pb;
   return a->start < b->start ? -1 : a->start > b->start;
@@ -155,7 +188,8 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
     goto done;
   }
   /* greedy: best score first, never overlapping */
-  if (d.cands.count) qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
+  if (sort_by_score(d.cands.items, d.cands.count))
+    qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
   pii_findings keep;
   pii_findings_init(&keep);
   unsigned char *taken = sk_calloc(d.n.len + 1, 1);
