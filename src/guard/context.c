@@ -1,6 +1,7 @@
 /* context.c — keyword windows and table headers: how a recogniser tells a licence number from
  * a My Number that happens to share its shape. Keywords are compared on the normalised text
  * (so "：" is ':' and "ＴＥＬ" is "TEL"); ASCII letters ignore case. */
+#include <assert.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -19,46 +20,106 @@ static bool match_at(const char *s, size_t len, size_t i, const char *kw, size_t
   return true;
 }
 
+/* Most keywords in one list (the longest, date_of_birth's k_other, has 31). */
+#define CTX_MAX_KWS 64
+
+/* A keyword list prepared for one scan of a window: lengths, and a 256-bit set of the bytes a
+ * keyword can start (or end) with, both cases for ASCII letters. One pass over the window then
+ * tests each position against the set and only compares keywords whose edge byte matches,
+ * instead of one pass per keyword. */
+typedef struct kwprep {
+  int n;
+  const char *kw[CTX_MAX_KWS];
+  size_t len[CTX_MAX_KWS];
+  unsigned char edge[CTX_MAX_KWS]; /* lower-cased first (or last) byte */
+  uint64_t set[4];
+} kwprep;
+
+static void kw_set(kwprep *k, unsigned char c) { k->set[c >> 6] |= (uint64_t)1 << (c & 63); }
+static bool kw_has(const kwprep *k, unsigned char c) { return (k->set[c >> 6] >> (c & 63)) & 1; }
+
+/* last: index by the last byte (ctx_left walks end positions) instead of the first. */
+static void kw_build(kwprep *k, const char *const *kws, bool last) {
+  memset(k->set, 0, sizeof k->set);
+  k->n = 0;
+  for (const char *const *w = kws; *w; w++) {
+    size_t l = strlen(*w);
+    assert(k->n < CTX_MAX_KWS); /* keyword lists are static tables of the recognisers */
+    if (!l) continue;
+    k->kw[k->n] = *w;
+    unsigned char c = (unsigned char)lower((*w)[last ? l - 1 : 0]);
+    k->len[k->n] = l;
+    k->edge[k->n] = c;
+    k->n++;
+    kw_set(k, c);
+    if (c >= 'a' && c <= 'z') kw_set(k, (unsigned char)(c - 32));
+  }
+}
+
+/* Keyword lists are static tables: the prepared form of the last few is kept per thread, so a
+ * scan with thousands of numbers prepares each list once instead of once per number. */
+#define KW_CACHE 8
+typedef struct kwslot {
+  const char *const *kws;
+  bool last;
+  kwprep k;
+} kwslot;
+static _Thread_local kwslot g_kw_cache[KW_CACHE];
+static _Thread_local unsigned g_kw_next;
+
+static const kwprep *kw_prepare(const char *const *kws, bool last) {
+  for (int i = 0; i < KW_CACHE; i++)
+    if (g_kw_cache[i].kws == kws && g_kw_cache[i].last == last) return &g_kw_cache[i].k;
+  kwslot *sl = &g_kw_cache[g_kw_next++ % KW_CACHE];
+  kw_build(&sl->k, kws, last);
+  sl->kws = kws;
+  sl->last = last;
+  return &sl->k;
+}
+
 long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws) {
   const char *s = d->n.s;
   size_t lo = pos > window ? pos - window : 0;
-  long best = -1;
-  for (const char *const *k = kws; *k; k++) {
-    size_t kl = strlen(*k);
-    if (kl > pos) continue;
-    for (size_t i = pos - kl + 1; i-- > lo;) {
-      if (match_at(s, d->n.len, i, *k, kl)) {
-        long dist = (long)(pos - (i + kl));
-        if (best < 0 || dist < best) best = dist;
-        break;
-      }
+  const kwprep *kp = kw_prepare(kws, true);
+  /* the nearest keyword is the one whose END is nearest: walk end positions down from pos */
+  for (size_t e = pos; e > lo; e--) {
+    unsigned char c = (unsigned char)s[e - 1];
+    if (!kw_has(kp, c)) continue;
+    c = (unsigned char)lower((char)c);
+    for (int j = 0; j < kp->n; j++) {
+      size_t kl = kp->len[j];
+      if (kp->edge[j] != c || kl > e - lo) continue;
+      if (match_at(s, d->n.len, e - kl, kp->kw[j], kl)) return (long)(pos - e);
     }
   }
-  return best;
+  return -1;
 }
 
 long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws) {
   const char *s = d->n.s;
   size_t hi = end + window < d->n.len ? end + window : d->n.len;
-  long best = -1;
-  for (const char *const *k = kws; *k; k++) {
-    size_t kl = strlen(*k);
-    for (size_t i = end; i + kl <= hi; i++) {
-      if (match_at(s, d->n.len, i, *k, kl)) {
-        long dist = (long)(i - end);
-        if (best < 0 || dist < best) best = dist;
-        break;
-      }
-    }
+  const kwprep *kp = kw_prepare(kws, false);
+  for (size_t i = end; i < hi; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!kw_has(kp, c)) continue;
+    c = (unsigned char)lower((char)c);
+    for (int j = 0; j < kp->n; j++)
+      if (kp->edge[j] == c && i + kp->len[j] <= hi && match_at(s, d->n.len, i, kp->kw[j], kp->len[j]))
+        return (long)(i - end);
   }
-  return best;
+  return -1;
 }
 
 bool ctx_span_has(const pii_doc *d, size_t hs, size_t he, const char *const *kws) {
-  for (const char *const *k = kws; *k; k++) {
-    size_t kl = strlen(*k);
-    for (size_t i = hs; i + kl <= he; i++)
-      if (match_at(d->n.s, d->n.len, i, *k, kl)) return true;
+  const char *s = d->n.s;
+  const kwprep *kp = kw_prepare(kws, false);
+  for (size_t i = hs; i < he; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!kw_has(kp, c)) continue;
+    c = (unsigned char)lower((char)c);
+    for (int j = 0; j < kp->n; j++)
+      if (kp->edge[j] == c && i + kp->len[j] <= he && match_at(s, d->n.len, i, kp->kw[j], kp->len[j]))
+        return true;
   }
   return false;
 }
@@ -100,6 +161,7 @@ static int split(const char *s, size_t a, size_t b, char delim, size_t *starts, 
   return n;
 }
 static int count_delims(const char *s, size_t a, size_t b, char delim, int stop) {
+  if (a >= b || !memchr(s + a, delim, b - a)) return 0; /* most lines of prose: one fast scan */
   int n = 0;
   for (size_t i = a; i < b && n <= stop; i++) n += s[i] == delim;
   return n;

@@ -87,6 +87,17 @@ void pii_findings_release(pii_findings *f);
  * out (caller owns out). Returns 0, SK_ELIMIT (len > PII_MAX_TEXT_BYTES), SK_ENOMEM. */
 int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *out, sk_err *err);
 
+/* Smallest chunk pii_scan_parallel gives a thread: below this the context margins (about 2 KB
+ * per chunk) and thread start-up cost more than they save. */
+#define PII_PARALLEL_MIN_CHUNK ((size_t)256 << 10)
+
+/* pii_scan on up to `threads` threads for long texts: the text is cut at line starts into
+ * chunks of at least min_chunk bytes (0: PII_PARALLEL_MIN_CHUNK), each scanned with enough
+ * context around it that the findings equal those of pii_scan on the whole text. Appends to
+ * out (caller owns it); same errors as pii_scan. threads <= 1 or a short text: plain pii_scan. */
+int pii_scan_parallel(const pii_scanner *sc, const char *text, size_t len, int threads,
+                      size_t min_chunk, pii_findings *out, sk_err *err);
+
 /* Sensitivity of a text given its findings. */
 pii_level pii_classify(const pii_findings *f);
 

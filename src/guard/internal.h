@@ -29,10 +29,25 @@ typedef struct pii_mnode {
   uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
 } pii_mnode;
 
+/* Character classes of the normalised text, one byte per byte (pii_doc.cls), computed once per
+ * scan so that the recognisers that walk every code point (names, addresses) skip to the next
+ * interesting one with a byte test instead of decoding UTF-8 at each step. Flags are set on the
+ * FIRST byte of a code point only; continuation bytes are 0. */
+enum {
+  CL_START = 1 << 0,    /* a code point starts here */
+  CL_KANJI = 1 << 1,    /* cp_kanji */
+  CL_KANJIISH = 1 << 2, /* cp_kanji, ヶ or ケ (they write place and family names) */
+  CL_HIRA = 1 << 3,     /* cp_hiragana */
+  CL_KATA = 1 << 4,     /* cp_katakana (includes ー and ・) */
+  CL_KANA_W = 1 << 5,   /* a kana that can start a word: hiragana, or katakana other than ー ・ */
+  CL_KANJI_NUM = 1 << 6 /* 一二三四五六七八九十〇百千 */
+};
+
 /* One scan: the normalised text and the candidate list. */
 typedef struct pii_doc {
   const pii_scanner *sc;
   pii_norm n;           /* normalised text + offset map */
+  const uint8_t *cls;   /* n.len + 1 class bytes (CL_*), see above */
   pii_findings cands;   /* candidates, NORMALISED offsets */
   void *mecab_tagger;   /* created lazily, only when a name is plausible */
   void *mecab_lattice;
@@ -53,19 +68,58 @@ static inline bool ch_digit(char c) { return c >= '0' && c <= '9'; }
 static inline bool ch_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static inline bool ch_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static inline bool ch_alnum(char c) { return ch_digit(c) || ch_alpha(c); }
-/* Decodes the code point at s[i] (normalised text is valid UTF-8); returns its length (>=1). */
-size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp);
+/* Decodes the code point at s[i] (normalised text is valid UTF-8); returns its length (>=1).
+ * Inline: every recogniser walks the text code point by code point, so the common 1- and
+ * 3-byte forms are decoded here and anything else goes to the strict decoder. */
+size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp);
+static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
+  const unsigned char *u = (const unsigned char *)s + i;
+  if (u[0] < 0x80) {
+    *cp = u[0];
+    return 1;
+  }
+  if ((u[0] & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+    uint32_t c = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+      *cp = c;
+      return 3;
+    }
+  }
+  return ch_at_slow(s, len, i, cp);
+}
 /* Start of the code point before i (i > 0). */
-size_t ch_prev(const char *s, size_t i);
-bool cp_kanji(uint32_t cp);
-bool cp_hiragana(uint32_t cp);
-bool cp_katakana(uint32_t cp); /* includes ー and ・ */
-bool cp_japanese(uint32_t cp);
+static inline size_t ch_prev(const char *s, size_t i) {
+  size_t k = i - 1;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
+  return k;
+}
+static inline bool cp_kanji(uint32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+static inline bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309F; }
+/* includes ー and ・ */
+static inline bool cp_katakana(uint32_t cp) {
+  return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF);
+}
+static inline bool cp_kanji_num(uint32_t cp) {
+  switch (cp) { /* 一二三四五六七八九十〇百千 */
+  case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB: case 0x4E94: case 0x516D: case 0x4E03:
+  case 0x516B: case 0x4E5D: case 0x5341: case 0x3007: case 0x767E: case 0x5343: return true;
+  default: return false;
+  }
+}
+/* Builds the class bytes of d->n (scan.c). */
+uint8_t *pii_classes_build(const pii_norm *n);
+static inline bool cp_japanese(uint32_t cp) {
+  return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
+}
 
 /* ---- context (context.c) ---- */
 /* Distance in bytes from pos back to the END of the nearest occurrence of any keyword in
  * kws (NULL-terminated; ASCII compared case-insensitively) within window bytes before pos;
- * -1 when none. */
+ * -1 when none. kws must be a STATIC list (at most 64 words): its prepared form is cached per
+ * thread by address, for ctx_right and ctx_span_has too. */
 long ctx_left(const pii_doc *d, size_t pos, size_t window, const char *const *kws);
 /* Distance from end forward to the START of the nearest keyword within window; -1 if none. */
 long ctx_right(const pii_doc *d, size_t end, size_t window, const char *const *kws);

@@ -25,15 +25,7 @@ struct pii_lexicon {
   size_t cap, count;
 };
 
-static uint32_t fnv1a(const char *s, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    h = (h ^ c) * 16777619u;
-  }
-  return h;
-}
+static uint32_t fnv1a(const char *s, size_t n) { return lex_hash_extend(LEX_HASH_INIT, s, n); }
 
 static bool eq_ci(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -84,7 +76,11 @@ static int add(pii_lexicon *lx, const char *s, size_t n, unsigned flags) {
 
 unsigned lex_lookup(const pii_lexicon *lx, const char *s, size_t n) {
   if (!lx || n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
-  uint32_t h = fnv1a(s, n);
+  return lex_lookup_hashed(lx, s, n, fnv1a(s, n));
+}
+
+unsigned lex_lookup_hashed(const pii_lexicon *lx, const char *s, size_t n, uint32_t h) {
+  if (!lx || n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
   size_t j = h & (lx->cap - 1);
   while (lx->slots[j].off) {
     const lex_slot *sl = &lx->slots[j];

@@ -38,4 +38,18 @@ void lex_free(pii_lexicon *lx);
 unsigned lex_lookup(const pii_lexicon *lx, const char *s, size_t n);
 size_t lex_count(const pii_lexicon *lx);
 
+/* Incremental lookups, for callers that grow a candidate one code point at a time (person.c):
+ * h = LEX_HASH_INIT, then h = lex_hash_extend(h, new bytes) after each step, and
+ * lex_lookup_hashed(lx, s, n, h) == lex_lookup(lx, s, n) without rehashing the prefix. */
+#define LEX_HASH_INIT 2166136261u
+static inline uint32_t lex_hash_extend(uint32_t h, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h = (h ^ c) * 16777619u;
+  }
+  return h;
+}
+unsigned lex_lookup_hashed(const pii_lexicon *lx, const char *s, size_t n, uint32_t h);
+
 #endif

@@ -61,7 +61,24 @@ int pii_norm_build(pii_norm *n, const char *text, size_t len) {
       continue;
     }
     uint32_t cp;
-    size_t k = sk_utf8_decode(text + i, len - i, &cp);
+    size_t k;
+    const unsigned char *u = (const unsigned char *)text + i;
+    if ((c & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
+        (cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F)) >= 0x800 &&
+        (cp < 0xD800 || cp > 0xDFFF)) {
+      /* fast path: well-formed 3-byte sequences (all of kana and kanji), decoded inline */
+      k = 3;
+      if ((cp >= 0x3040 && cp <= 0x30FF && cp != 0x30FC) || (cp >= 0x4E00 && cp <= 0x9FFF)) {
+        if (nb_reserve(&b, 3)) goto oom; /* NFKC-stable: copied as is */
+        nb_put(&b, (char)u[0], (uint32_t)i);
+        nb_put(&b, (char)u[1], (uint32_t)i);
+        nb_put(&b, (char)u[2], (uint32_t)i);
+        i += 3;
+        continue;
+      }
+    } else {
+      k = sk_utf8_decode(text + i, len - i, &cp);
+    }
     if (k == 0) { /* invalid byte: one '?' per byte keeps the map simple */
       if (nb_reserve(&b, 1)) goto oom;
       nb_put(&b, '?', (uint32_t)i);

@@ -120,6 +120,39 @@ static int by_score_desc(const void *pa, const void *pb) {
   return a->start < b->start ? -1 : a->start > b->start;
 }
 
+/* Stable bottom-up merge sort of candidates by by_score_desc, with the comparison inlined: on
+ * PII-dense text qsort's indirect calls and element copies were a tenth of the scan. Being
+ * stable, it orders exactly as glibc's (merge-sort) qsort did. Returns SK_ENOMEM without
+ * touching v when the scratch buffer cannot be had. */
+static inline bool score_before(const pii_finding *a, const pii_finding *b) {
+  if (a->score != b->score) return a->score > b->score;
+  size_t la = a->end - a->start, lb = b->end - b->start;
+  if (la != lb) return la > lb;
+  return a->start < b->start;
+}
+
+static int sort_by_score(pii_finding *v, size_t n) {
+  if (n < 2) return 0;
+  pii_finding *tmp = sk_malloc(n * sizeof *tmp);
+  if (!tmp) return SK_ENOMEM;
+  pii_finding *src = v, *dst = tmp;
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) dst[o++] = score_before(&src[b], &src[a]) ? src[b++] : src[a++];
+      while (a < mid) dst[o++] = src[a++];
+      while (b < hi) dst[o++] = src[b++];
+    }
+    pii_finding *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+  sk_free(tmp);
+  return 0;
+}
+
 static int by_start(const void *pa, const void *pb) {
   const pii_finding *a = pa, *b = pb;
   return a->start < b->start ? -1 : a->start > b->start;
@@ -133,6 +166,12 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   pii_doc d = {.sc = sc};
   if (pii_norm_build(&d.n, text ? text : "", len))
     return sk_err_set(err, SK_ENOMEM, "out of memory normalising %zu bytes", len);
+  uint8_t *cls = pii_classes_build(&d.n);
+  if (!cls) {
+    pii_norm_release(&d.n);
+    return sk_err_set(err, SK_ENOMEM, "out of memory classifying %zu bytes", len);
+  }
+  d.cls = cls;
   rec_table(&d);
   rec_numbers(&d);
   rec_email(&d);
@@ -149,7 +188,8 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
     goto done;
   }
   /* greedy: best score first, never overlapping */
-  if (d.cands.count) qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
+  if (sort_by_score(d.cands.items, d.cands.count))
+    qsort(d.cands.items, d.cands.count, sizeof *d.cands.items, by_score_desc);
   pii_findings keep;
   pii_findings_init(&keep);
   unsigned char *taken = sk_calloc(d.n.len + 1, 1);
@@ -185,33 +225,56 @@ done:
   sk_free(d.mc_nodes);
   sk_free(d.tc);
   pii_findings_release(&d.cands);
+  sk_free(cls);
   pii_norm_release(&d.n);
   return rc;
 }
 
 /* ---- character helpers ---- */
 
-size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
+uint8_t *pii_classes_build(const pii_norm *n) {
+  uint8_t *c = sk_calloc(n->len + 1, 1);
+  if (!c) return NULL;
+  const char *s = n->s;
+  for (size_t i = 0; i < n->len;) {
+    unsigned char b = (unsigned char)s[i];
+    if (b < 0x80) {
+      c[i++] = CL_START;
+      continue;
+    }
+    uint32_t cp;
+    size_t k;
+    const unsigned char *u = (const unsigned char *)s + i;
+    /* the normalised text is valid UTF-8 (normalize.h): decode without re-validating */
+    if (b >= 0xE0 && b < 0xF0 && i + 3 <= n->len) {
+      cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+      k = 3;
+    } else {
+      k = ch_at(s, n->len, i, &cp);
+    }
+    if (cp >= 0x4E00 && cp <= 0x9FFF) { /* the common case first: unified ideographs */
+      c[i] = (uint8_t)(CL_START | CL_KANJI | CL_KANJIISH | (cp_kanji_num(cp) ? CL_KANJI_NUM : 0));
+      i += k;
+      continue;
+    }
+    uint8_t f = CL_START;
+    if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
+    if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
+    if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
+    if (cp_katakana(cp)) f |= CL_KATA;
+    if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
+    if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
+    c[i] = f;
+    i += k;
+  }
+  return c;
+}
+
+size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp) {
   size_t k = sk_utf8_decode(s + i, len - i, cp);
   if (!k) {
     *cp = (unsigned char)s[i];
     return 1;
   }
   return k;
-}
-
-size_t ch_prev(const char *s, size_t i) {
-  size_t k = i - 1;
-  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
-  return k;
-}
-
-bool cp_kanji(uint32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || cp == 0x3005 ||
-         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x2FFFF);
-}
-bool cp_hiragana(uint32_t cp) { return cp >= 0x3041 && cp <= 0x309F; }
-bool cp_katakana(uint32_t cp) { return (cp >= 0x30A1 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF); }
-bool cp_japanese(uint32_t cp) {
-  return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
 }

@@ -1,6 +1,7 @@
 /* fuzz_guard_scan.c — libFuzzer target: any bytes (invalid UTF-8, NULs, repetitions) through
  * pii_scan, then pseudonymise and re-identify in two chunks split at a fuzzer-chosen point; the
- * round trip must restore the input byte for byte and every finding must lie inside the input. */
+ * round trip must restore the input byte for byte and every finding must lie inside the input.
+ * pii_scan_parallel with tiny chunks (cut at every few lines) must find exactly the same. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < f.count; i++) {
     if (f.items[i].start >= f.items[i].end || f.items[i].end > size) abort();
     if (i && f.items[i - 1].end > f.items[i].start) abort();
+  }
+  {
+    pii_findings g;
+    pii_findings_init(&g);
+    if (pii_scan_parallel(g_sc, text, size, 3, 16, &g, &err)) abort();
+    if (g.count != f.count) abort();
+    for (size_t i = 0; i < f.count; i++)
+      if (g.items[i].type != f.items[i].type || g.items[i].start != f.items[i].start ||
+          g.items[i].end != f.items[i].end || g.items[i].score != f.items[i].score)
+        abort();
+    pii_findings_release(&g);
   }
   pii_key key;
   pii_key_from_secret(&key, "fuzz", "t");

@@ -23,15 +23,22 @@ static const char *const k_ken[] = {
 /* Longest address we extend over: prefecture to room number is under 60 characters. */
 #define ADDR_MAX_BYTES 240
 
-static bool sw(const char *s, size_t len, size_t i, const char *w) {
+static inline bool sw(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
   return i + l <= len && !memcmp(s + i, w, l);
 }
 
+/* 都道府県 all start with byte E5 (府), E7 (県) or E9 (都 道): a one-byte test before memcmp. */
+static inline bool pref_suffix_at(const char *s, size_t len, size_t i) {
+  if (i + 3 > len) return false;
+  unsigned char c = (unsigned char)s[i];
+  if (c != 0xE5 && c != 0xE7 && c != 0xE9) return false;
+  return sw(s, len, i, "県") || sw(s, len, i, "都") || sw(s, len, i, "道") || sw(s, len, i, "府");
+}
+
 static size_t prefecture_at(const char *s, size_t len, size_t i) {
   /* every prefecture name ends in 都道府県 as its 3rd or 4th character: test that first */
-  if (!(sw(s, len, i + 6, "県") || sw(s, len, i + 9, "県") || sw(s, len, i + 6, "都") ||
-        sw(s, len, i + 6, "道") || sw(s, len, i + 6, "府")))
+  if (!(pref_suffix_at(s, len, i + 6) || (i + 12 <= len && sw(s, len, i + 9, "県"))))
     return 0;
   for (const char *const *p = k_pref_special; *p; p++)
     if (sw(s, len, i, *p)) return i + strlen(*p);
@@ -40,13 +47,7 @@ static size_t prefecture_at(const char *s, size_t len, size_t i) {
   return 0;
 }
 
-static bool kanji_num(uint32_t cp) {
-  static const uint32_t n[] = {0x4E00, 0x4E8C, 0x4E09, 0x56DB, 0x4E94, 0x516D, 0x4E03, 0x516B,
-                               0x4E5D, 0x5341, 0x3007, 0x767E, 0x5343}; /* 一二三四五六七八九十〇百千 */
-  for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
-    if (cp == n[i]) return true;
-  return false;
-}
+static inline bool kanji_num(uint32_t cp) { return cp_kanji_num(cp); }
 
 static const char *const k_block_suffix[] = {"丁目", "番地の", "番地", "番町", "番", "号", "条", "線", "地割", NULL};
 
@@ -159,22 +160,58 @@ static size_t building(const char *s, size_t len, size_t e) {
   return kata_or_latin ? last : e;
 }
 
+static bool block_suffix_at(const char *s, size_t len, size_t q) {
+  for (const char *const *x = k_block_suffix; *x; x++)
+    if (sw(s, len, q, *x)) return true;
+  return false;
+}
+
+/* Prefilter: scan_body() finds a block number only at an ASCII digit or at a run of kanji
+ * numerals followed by a block suffix (三丁目, 十五番). Returns the first position >= from that is
+ * a digit or lies in such a run (len when none). An address starting at i needs one before
+ * i + ADDR_MAX_BYTES, so the scanner skips every kanji that has none within reach; the position
+ * only moves forward, so the whole text is walked once. */
+static size_t next_block_mark(const pii_doc *d, size_t from) {
+  const char *s = d->n.s;
+  const uint8_t *cls = d->cls;
+  size_t len = d->n.len, p = from;
+  while (p < len) {
+    if (ch_digit(s[p])) return p;
+    if (!(cls[p] & CL_KANJI_NUM)) {
+      p++;
+      continue;
+    }
+    size_t q = p;
+    while (q < len && (cls[q] & CL_KANJI_NUM)) q += 3; /* every kanji numeral is 3 bytes */
+    if (block_suffix_at(s, len, q)) return p;
+    p = q;
+  }
+  return len;
+}
+
 static void address_ja(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  const uint8_t *cls = d->cls;
+  size_t mark = next_block_mark(d, 0);
   for (size_t i = 0; i < len;) {
+    if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
+      i++;
+      continue;
+    }
     uint32_t cp;
     size_t k = ch_at(s, len, i, &cp);
-    if (!cp_kanji(cp)) {
-      i += k;
+    if (mark < i) mark = next_block_mark(d, i);
+    if (mark >= len) break; /* no block number anywhere after i */
+    if (mark - i >= ADDR_MAX_BYTES) { /* none within reach: jump to where one could start */
+      i = mark - ADDR_MAX_BYTES + 1;
+      while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80) i++;
       continue;
     }
     size_t body = prefecture_at(s, len, i);
     if (!body) {
       /* a city/ward/district word at a boundary */
-      uint32_t pc = 0;
-      if (i > 0) ch_at(s, len, ch_prev(s, i), &pc);
-      if (i > 0 && cp_kanji(pc)) {
+      if (i > 0 && (cls[ch_prev(s, i)] & CL_KANJI)) {
         i += k;
         continue;
       }

@@ -51,6 +51,9 @@ static void sp(const char *s, size_t len, size_t *i) {
 static bool md_ok(int m, int dd) { return m >= 1 && m <= 12 && dd >= 1 && dd <= 31; }
 
 static size_t month_at(const char *s, size_t len, size_t i) {
+  char c0 = s[i];
+  if (c0 >= 'A' && c0 <= 'Z') c0 = (char)(c0 + 32);
+  if (!strchr("jfmasond", c0) || c0 == '\0') return 0; /* first letters of the month names */
   for (const char *const *m = k_month; *m; m++) {
     size_t l = strlen(*m);
     if (i + l > len) continue;
@@ -68,8 +71,8 @@ static size_t month_at(const char *s, size_t len, size_t i) {
 /* Tries every date form at i; returns the end or 0. */
 static size_t date_at(const char *s, size_t len, size_t i) {
   size_t j = i;
-  /* era kanji */
-  for (const char *const *e = k_era; *e; e++) {
+  /* era kanji (non-ASCII first byte) */
+  for (const char *const *e = k_era; (unsigned char)s[i] >= 0x80 && *e; e++) {
     j = i;
     if (lit(s, len, &j, *e)) {
       sp(s, len, &j);
@@ -200,6 +203,11 @@ void rec_date_of_birth(pii_doc *d) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x80) {
+      /* the normalised text is valid UTF-8: only the lead bytes of 明大昭平令 (E4-E6) matter */
+      if (c < 0xE4 || c > 0xE6) {
+        i += c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+        continue;
+      }
       uint32_t cp;
       size_t k = ch_at(s, len, i, &cp);
       if (cp != 0x660E && cp != 0x5927 && cp != 0x662D && cp != 0x5E73 && cp != 0x4EE4) { /* 明大昭平令 */

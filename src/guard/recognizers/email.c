@@ -2,6 +2,8 @@
  * Rule: local part of [A-Za-z0-9._%+-] (not starting or ending with '.'), '@', a domain of
  * labels [A-Za-z0-9-] joined by '.', at least two labels, the last alphabetic and >= 2 long.
  * Names inside the local part are covered by this span (no separate PERSON). */
+#include <string.h>
+
 #include "guard/internal.h"
 
 static bool local_ch(char c) {
@@ -17,7 +19,11 @@ void rec_email(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 1; i + 1 < len; i++) {
-    if (s[i] != '@') continue;
+    if (s[i] != '@') {
+      const char *at = memchr(s + i, '@', len - 1 - i); /* jump to the next '@' */
+      if (!at) break;
+      i = (size_t)(at - s);
+    }
     size_t st = i;
     while (st > 0 && i - st < EMAIL_MAX_LOCAL && local_ch(s[st - 1])) st--;
     while (st < i && (s[st] == '.' || s[st] == '-')) st++;

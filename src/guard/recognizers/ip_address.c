@@ -43,7 +43,11 @@ void rec_ip_v6(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
-    if (s[i] != ':' ) continue;
+    if (s[i] != ':') {
+      const char *c = memchr(s + i, ':', len - i); /* jump to the next ':' */
+      if (!c) break;
+      i = (size_t)(c - s);
+    }
     /* find the start: walk back over hex digits and colons */
     size_t st = i;
     while (st > 0 && i - st < IPV6_MAX_CHARS && (hexv(s[st - 1]) || s[st - 1] == ':')) st--;

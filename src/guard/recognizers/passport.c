@@ -14,7 +14,11 @@ void rec_passport(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i + 9 <= len; i++) {
-    if (!ch_upper(s[i]) || !ch_upper(s[i + 1])) continue;
+    if (!ch_upper(s[i + 1])) { /* neither i nor i+1 can start one */
+      i++;
+      continue;
+    }
+    if (!ch_upper(s[i])) continue;
     if (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '-' || s[i - 1] == '_')) continue;
     bool ok = true;
     for (int k = 2; k < 9 && ok; k++) ok = ch_digit(s[i + k]);

@@ -15,7 +15,9 @@
  *            capitalised words after Mr./Ms./Dr., before -san/様, or after a name label (Name:,
  *            identity of, Dear, Hi).
  * Honorifics and labels are outside the span. */
+#include <assert.h>
 #include <mecab.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -29,45 +31,59 @@
 /* MeCab sees this many bytes around a candidate: enough for the sentence it sits in. */
 #define PERSON_MECAB_WINDOW 90
 
-static const char *const k_honorific[] = {"様", "さん", "氏", "殿", "先生", "君", "くん", "ちゃん",
-                                          "宛", "さま", "-san", " san", "司法書士", "弁護士", "税理士", "行政書士",
-                                          "部長", "課長", "係長", "社長", "医師", "教授", "会長", NULL};
+/* A word with its length, so the hot loops never call strlen. */
+typedef struct pword {
+  const char *s;
+  size_t n;
+} pword;
+#define W(lit) {lit, sizeof(lit) - 1}
+
+static const pword k_honorific[] = {
+    W("様"), W("さん"), W("氏"), W("殿"), W("先生"), W("君"), W("くん"), W("ちゃん"), W("宛"), W("さま"),
+    W("-san"), W(" san"), W("司法書士"), W("弁護士"), W("税理士"), W("行政書士"), W("部長"), W("課長"), W("係長"),
+    W("社長"), W("医師"), W("教授"), W("会長"), {NULL, 0}};
 /* Relations before a bare given name: 妻の由香. */
-static const char *const k_relation[] = {"妻", "夫", "長男", "長女", "次男", "次女", "息子", "娘", "父", "母",
-                                         "兄", "姉", "弟", "妹", NULL};
+static const pword k_relation[] = {
+    W("妻"), W("夫"), W("長男"), W("長女"), W("次男"), W("次女"), W("息子"), W("娘"), W("父"), W("母"), W("兄"),
+    W("姉"), W("弟"), W("妹"), {NULL, 0}};
 /* Single kanji that are surnames in IPADIC but, before さん/様, are kinship or common nouns
  * (奥さん = wife, 兄さん = brother). */
-static const char *const k_not_surname[] = {"奥", "嬢", "兄", "姉", "母", "父", "婆", "爺", "坊", "客", "皆",
-                                            "神", "仏", "上", "王", "娘", "息", "叔", "伯", "親", "主", NULL};
+static const pword k_not_surname[] = {
+    W("奥"), W("嬢"), W("兄"), W("姉"), W("母"), W("父"), W("婆"), W("爺"), W("坊"), W("客"), W("皆"), W("神"),
+    W("仏"), W("上"), W("王"), W("娘"), W("息"), W("叔"), W("伯"), W("親"), W("主"), {NULL, 0}};
 /* Labels that announce a reading or a name in any script. */
-static const char *const k_name_label[] = {"フリガナ", "ふりがな", "カナ", "氏名", "名前", "name", "名義", NULL};
-static const char *const k_label[] = {
-    "氏名", "名前", "お名前", "顧客名", "会員氏名", "担当者", "担当", "申請者", "請求者", "被保険者",
-    "契約者", "名義", "お客様", "顧客", "記録", "受付", "運転者", "代表取締役", "代表者", "取締役",
-    "社長", "部長", "課長", "係長", "主任", "宛先", "宛名", "差出人", "届出人", "申込者", "本人",
-    "利用者", "世帯主", "世帯員", "配偶者", "対象児童", "被相続人", "相続人", "相談者", "依頼者",
-    "弁護士", "司法書士", "税理士", "医師", "確認者", "作成者", "承認者", "入力者", "対応者",
-    "連絡者", "保証人", "申出人", "申立人", "代理人", "参加者", "出席者", "総務部", "経理部",
-    "営業部", "人事部", "op:", "from:", "to:", "cc:", "name:", "attendees:", "客:", "対象者",
-    "後任は", "前任は", "名義は", "cardholder", "家族", NULL};
-static const char *const k_after_strong[] = {"と申します", "と申し", "でござい", "が承", "が担当", "が訪問",
-                                             "が対応", "が来店", "が伺", "より電話", "から着信",
-                                             "から電話", "が取り", "から0", "が確認", "が説明",
-                                             "が同行", "が受付", NULL};
-static const char *const k_after_weak[] = {"です", "から", "が", "は", "に", "の", "、", "(", NULL};
+static const pword k_name_label[] = {
+    W("フリガナ"), W("ふりがな"), W("カナ"), W("氏名"), W("名前"), W("name"), W("名義"), {NULL, 0}};
+static const pword k_label[] = {
+    W("氏名"), W("名前"), W("お名前"), W("顧客名"), W("会員氏名"), W("担当者"), W("担当"), W("申請者"), W("請求者"),
+    W("被保険者"), W("契約者"), W("名義"), W("お客様"), W("顧客"), W("記録"), W("受付"), W("運転者"), W("代表取締役"),
+    W("代表者"), W("取締役"), W("社長"), W("部長"), W("課長"), W("係長"), W("主任"), W("宛先"), W("宛名"), W("差出人"),
+    W("届出人"), W("申込者"), W("本人"), W("利用者"), W("世帯主"), W("世帯員"), W("配偶者"), W("対象児童"), W("被相続人"),
+    W("相続人"), W("相談者"), W("依頼者"), W("弁護士"), W("司法書士"), W("税理士"), W("医師"), W("確認者"), W("作成者"),
+    W("承認者"), W("入力者"), W("対応者"), W("連絡者"), W("保証人"), W("申出人"), W("申立人"), W("代理人"), W("参加者"),
+    W("出席者"), W("総務部"), W("経理部"), W("営業部"), W("人事部"), W("op:"), W("from:"), W("to:"), W("cc:"),
+    W("name:"), W("attendees:"), W("客:"), W("対象者"), W("後任は"), W("前任は"), W("名義は"), W("cardholder"),
+    W("家族"), {NULL, 0}};
+static const pword k_after_strong[] = {
+    W("と申します"), W("と申し"), W("でござい"), W("が承"), W("が担当"), W("が訪問"), W("が対応"), W("が来店"), W("が伺"),
+    W("より電話"), W("から着信"), W("から電話"), W("が取り"), W("から0"), W("が確認"), W("が説明"), W("が同行"), W("が受付"),
+    {NULL, 0}};
+static const pword k_after_weak[] = {
+    W("です"), W("から"), W("が"), W("は"), W("に"), W("の"), W("、"), W("("), {NULL, 0}};
 /* Hiragana that may follow a bare surname: particles and honorifics, not the rest of a word (向け). */
-static const char *const k_particle[] = {"が", "は", "の", "に", "を", "と", "も", "へ", "で", "さん", "さま",
-                                         "くん", "ちゃん", "より", "から", "まで", "や", NULL};
+static const pword k_particle[] = {
+    W("が"), W("は"), W("の"), W("に"), W("を"), W("と"), W("も"), W("へ"), W("で"), W("さん"), W("さま"),
+    W("くん"), W("ちゃん"), W("より"), W("から"), W("まで"), W("や"), {NULL, 0}};
 
 static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
   return i + l <= len && !memcmp(s + i, w, l);
 }
 
-static bool any_at(const char *s, size_t len, size_t i, const char *const *ws) {
+static bool any_at(const char *s, size_t len, size_t i, const pword *ws) {
   if (i >= len) return false;
-  for (const char *const *w = ws; *w; w++)
-    if ((*w)[0] == s[i] && starts_with(s, len, i, *w)) return true;
+  for (const pword *w = ws; w->s; w++)
+    if (w->s[0] == s[i] && i + w->n <= len && !memcmp(s + i, w->s, w->n)) return true;
   return false;
 }
 
@@ -78,10 +94,30 @@ static bool honorific_at(const char *s, size_t len, size_t i) {
 
 static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
 
+/* Label filters: label_before runs at most kanji of a text, and almost every time the two bytes
+ * before the candidate end no label. A 4096-bit set of the (last-but-one, last) byte pairs of
+ * each label list, built once, rejects those positions without walking the list. */
+enum { LBL_LABEL, LBL_RELATION, LBL_NAME, LBL_LISTS };
+static const pword *const k_label_lists[LBL_LISTS] = {k_label, k_relation, k_name_label};
+static uint64_t g_label_pairs[LBL_LISTS][64];
+static pthread_once_t g_label_once = PTHREAD_ONCE_INIT;
+
+static inline unsigned pair_key(unsigned char a, unsigned char b) { return ((a * 31u) ^ (b * 131u)) & 4095u; }
+
+static void label_filters_init(void) {
+  for (int li = 0; li < LBL_LISTS; li++)
+    for (const pword *k = k_label_lists[li]; k->s; k++) {
+      assert(k->n >= 2); /* the filter looks at two bytes */
+      unsigned key = pair_key((unsigned char)k->s[k->n - 2], (unsigned char)k->s[k->n - 1]);
+      g_label_pairs[li][key >> 6] |= (uint64_t)1 << (key & 63);
+    }
+}
+
 /* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
-static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels);
-static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, k_label); }
-static bool label_before_in(const pii_doc *d, size_t st, const char *const *labels) {
+static bool label_before_in(const pii_doc *d, size_t st, int list);
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
+static bool label_before_in(const pii_doc *d, size_t st, int list) {
+  const pword *labels = k_label_lists[list];
   const char *s = d->n.s;
   size_t p = st;
   while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
@@ -90,18 +126,26 @@ static bool label_before_in(const pii_doc *d, size_t st, const char *const *labe
   if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
     return false;
   }
-  for (const char *const *k = labels; *k; k++) {
-    size_t l = strlen(*k);
-    if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == (*k)[l - 1]) {
+  if (p < 2) return false; /* every label is at least two bytes */
+  pthread_once(&g_label_once, label_filters_init);
+  {
+    unsigned char a = (unsigned char)s[p - 2];
+    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+    unsigned key = pair_key(a, (unsigned char)s[p - 1]);
+    if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
+  }
+  for (const pword *k = labels; k->s; k++) {
+    size_t l = k->n;
+    if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == k->s[l - 1]) {
       bool eq = true;
       for (size_t j = 0; j < l && eq; j++) {
-        char a = s[p - l + j], b = (*k)[j];
+        char a = s[p - l + j], b = k->s[j];
         if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
         eq = a == b;
       }
       if (eq) {
         /* "op:" etc. are ASCII words: need a boundary before them */
-        if (ch_alpha((*k)[0]) && p - l > 0 && ch_alpha(s[p - l - 1])) continue;
+        if (ch_alpha(k->s[0]) && p - l > 0 && ch_alpha(s[p - l - 1])) continue;
         return true;
       }
     }
@@ -214,14 +258,16 @@ static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
 static size_t part_at(const pii_doc *d, size_t i, unsigned want, unsigned *got) {
   const char *s = d->n.s;
   size_t p = i, best = i;
+  uint32_t h = LEX_HASH_INIT;
   for (size_t n = 0; n < PERSON_MAX_PART_CHARS && p < d->n.len; n++) {
     uint32_t cp;
     size_t k = ch_at(s, d->n.len, p, &cp);
     bool ok = (want & LEX_KANJI) ? (is_kanjiish(cp) || (n > 0 && cp_hiragana(cp)) || cp == 0x3005)
                                  : cp_katakana(cp) || cp_hiragana(cp);
     if (!ok) break;
+    h = lex_hash_extend(h, s + p, k);
     p += k;
-    unsigned f = lex_lookup(d->sc->lex, s + i, p - i);
+    unsigned f = lex_lookup_hashed(d->sc->lex, s + i, p - i, h);
     if (!f) break; /* not a name and not the start of one */
     if ((f & want) == want) {
       best = p;
@@ -241,23 +287,25 @@ static bool kanji_boundary_after(const pii_doc *d, size_t en) {
 
 static void person_kanji(pii_doc *d) {
   const char *s = d->n.s;
+  const uint8_t *cls = d->cls;
   size_t len = d->n.len;
   for (size_t i = 0; i < len;) {
+    if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
+      i++;
+      continue;
+    }
     uint32_t cp;
     size_t k = ch_at(s, len, i, &cp);
-    if (!cp_kanji(cp)) {
+    /* boundary before: not inside a kanji word (unless a label ends right there) */
+    bool glued = i > 0 && (cls[ch_prev(s, i)] & CL_KANJIISH);
+    if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
+        !label_before(d, i)) {
       i += k;
       continue;
     }
-    /* boundary before: not inside a kanji word (unless a label ends right there) */
-    bool glued = false;
-    if (i > 0) {
-      uint32_t pc;
-      ch_at(s, len, ch_prev(s, i), &pc);
-      glued = is_kanjiish(pc);
-    }
-    if (i >= 3 && (!memcmp(s + i - 3, "ご", 3) || !memcmp(s + i - 3, "お", 3)) &&
-        !label_before(d, i)) {
+    /* inside a kanji word only a label right before can start a name: test that (cheap) before
+     * any lexicon probe */
+    if (glued && !label_before(d, i)) {
       i += k;
       continue;
     }
@@ -336,7 +384,7 @@ static void person_kanji(pii_doc *d) {
     need_mecab = false;
     { /* given name alone: 花子さん, 妻の由香 */
       size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
-      if (ge == i && label_before_in(d, i, k_relation)) {
+      if (ge == i && label_before_in(d, i, LBL_RELATION)) {
         size_t q = i;
         int nk = 0;
         uint32_t c2;
@@ -345,7 +393,7 @@ static void person_kanji(pii_doc *d) {
           ge = q;
       }
       if (ge > i && kanji_boundary_after(d, ge) &&
-          (honorific_at(s, len, ge) || label_before_in(d, i, k_relation))) {
+          (honorific_at(s, len, ge) || label_before_in(d, i, LBL_RELATION))) {
         best_end = ge;
         score = 0.75f;
       }
@@ -361,22 +409,24 @@ static void person_kanji(pii_doc *d) {
   }
 }
 
+/* Reading labels searched a little further back (ctx_left keeps prepared lists by address:
+ * keyword lists must be static). */
+static const char *const k_reading_kw[] = {"フリガナ", "カナ", "ふりがな", NULL};
+
 /* Kana runs: words of katakana (or hiragana) separated by one space or ・. */
 static void person_kana(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len;) {
-    uint32_t cp;
-    size_t k = ch_at(s, len, i, &cp);
-    bool kata = cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB;
-    bool hira = cp_hiragana(cp);
-    if (!kata && !hira) {
-      i += k;
+    if (!(cls[i] & CL_KANA_W)) { /* to the next kana */
+      i++;
       continue;
     }
-    uint32_t pc = 0;
-    if (i > 0) ch_at(s, len, ch_prev(s, i), &pc);
-    if (i > 0 && (kata ? cp_katakana(pc) : cp_hiragana(pc))) {
+    bool hira = cls[i] & CL_HIRA;
+    bool kata = !hira;
+    size_t k = 3; /* every kana is 3 bytes */
+    if (i > 0 && (cls[ch_prev(s, i)] & (kata ? CL_KATA : CL_HIRA))) {
       i += k;
       continue;
     }
@@ -386,12 +436,14 @@ static void person_kana(pii_doc *d) {
     size_t p = i;
     while (nw < 4 && p < len) {
       size_t st = p;
-      while (p < len) {
-        uint32_t c;
-        size_t kk = ch_at(s, len, p, &c);
-        if (!(kata ? (cp_katakana(c) && c != 0x30FB) : (cp_hiragana(c) || c == 0x30FC))) break;
-        p += kk;
-      }
+      /* kana are 3 bytes; ・ is E3 83 BB, ー is E3 83 BC */
+      if (kata)
+        while (p < len && (cls[p] & CL_KATA) && !((unsigned char)s[p + 1] == 0x83 && (unsigned char)s[p + 2] == 0xBB))
+          p += 3;
+      else
+        while (p < len && ((cls[p] & CL_HIRA) || ((unsigned char)s[p] == 0xE3 && (unsigned char)s[p + 1] == 0x83 &&
+                                                  (unsigned char)s[p + 2] == 0xBC)))
+          p += 3;
       if (p == st) break;
       ws[nw] = st;
       we[nw] = p;
@@ -399,9 +451,7 @@ static void person_kana(pii_doc *d) {
       if (p < len && s[p] == ' ') p++;
       else if (p + 3 <= len && !memcmp(s + p, "・", 3)) p += 3;
       else break;
-      uint32_t c2;
-      ch_at(s, len, p, &c2);
-      if (!(kata ? cp_katakana(c2) : cp_hiragana(c2))) break;
+      if (!(cls[p] & (kata ? CL_KATA : CL_HIRA))) break;
     }
     size_t en = we[nw - 1];
     /* glued to kanji on either side: part of a word (株式会社ヤマシタ工務店) */
@@ -411,8 +461,8 @@ static void person_kana(pii_doc *d) {
     /* labels end in ':', a space, a bracket or は: only then look for one */
     char pb = i > 0 ? s[i - 1] : '\n';
     bool may_label = pb == ':' || pb == ' ' || pb == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
-    bool lab = may_label && (label_before_in(d, i, k_name_label) ||
-                             ctx_left(d, i, 24, (const char *const[]){"フリガナ", "カナ", "ふりがな", NULL}) >= 0);
+    bool lab = may_label && (label_before_in(d, i, LBL_NAME) ||
+                             ctx_left(d, i, 24, k_reading_kw) >= 0);
     /* prose is full of kana runs: only runs with some sign of a name are looked up */
     if (!(nw >= 2 || in_paren || may_label || (kata && honorific_at(s, len, en)) ||
           (kata && i > 0 && (pb == ':' || pb == ' ')))) {
@@ -438,7 +488,7 @@ static void person_kana(pii_doc *d) {
       if ((f0 & (LEX_SURNAME | LEX_GIVEN)) && kata && honorific_at(s, len, en)) score = 0.8f;
       if (hira && (f0 & (LEX_SURNAME | LEX_GIVEN)) && (in_paren || lab) && score == 0) score = 0.8f;
     }
-    if (!in_paren && i > 0 && cp_kanji(pc) && !lab) score = 0;
+    if (!in_paren && i > 0 && (cls[ch_prev(s, i)] & CL_KANJI) && !lab) score = 0;
     if (en < len && cp_kanji(nc) && !honorific_at(s, len, en)) score = 0;
     if (score > 0 && en - i <= 60) {
       pii_emit(d, PII_PERSON, i, en, score);

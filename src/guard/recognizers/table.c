@@ -21,8 +21,8 @@ void rec_table(pii_doc *d) {
   size_t len = d->n.len;
   size_t i = 0;
   while (i < len) {
-    size_t le = i;
-    while (le < len && s[le] != '\n') le++;
+    const char *nl = memchr(s + i, '\n', len - i);
+    size_t le = nl ? (size_t)(nl - s) : len;
     size_t hs, he, cs, ce;
     /* one probe per cell of this line */
     size_t p = i;
