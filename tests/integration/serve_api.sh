@@ -50,6 +50,15 @@ expect_status 404 "$BASE/v2/nothing"
 long=$(head -c 400 /dev/zero | tr '\0' 'a')
 expect_status 400 "${J[@]}" "$BASE/v1/completions" -d "{\"model\":\"$M\",\"prompt\":\"$long\"}"
 body_has 'prompt is 400 tokens'; body_has 'limit is 256'
+# the explicit opt-in: the same prompt, truncated from the start to fit (toy: one token per byte;
+# max_tokens 16 leaves 240 prompt tokens), and the header says what was cut
+expect_status 200 "${J[@]}" "$BASE/v1/completions" -d "{\"model\":\"$M\",\"prompt\":\"$long\",\"max_tokens\":16,\"sekisho\":{\"truncate\":\"start\"}}"
+body_has '"prompt_tokens":240'
+grep -qi '^X-Sekisho-Prompt-Truncated: messages=0; bytes=160; tokens_before=400' "$TMP/headers" || fail "no truncation header: $(cat "$TMP/headers")"
+expect_status 200 "${J[@]}" "$CHAT" -d "{\"model\":\"$M\",\"max_tokens\":16,\"sekisho\":{\"truncate\":\"start\"},\"messages\":[{\"role\":\"system\",\"content\":\"S\"},{\"role\":\"user\",\"content\":\"$long\"},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"q\"}]}"
+grep -qi '^X-Sekisho-Prompt-Truncated: messages=2; bytes=0' "$TMP/headers" || fail "chat: oldest turns not dropped: $(cat "$TMP/headers")"
+expect_status 400 "${J[@]}" "$CHAT" -d "{\"model\":\"$M\",\"sekisho\":{\"truncate\":\"middle\"},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+body_has '"param":"sekisho.truncate"'
 hdr=$(head -c 100000 /dev/zero | tr '\0' 'h')
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $hdr" "$BASE/health" || true)
 [ "${code:0:1}" = 4 ] || fail "oversized header got $code"
