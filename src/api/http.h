@@ -29,7 +29,10 @@
 #define HTTP_IDLE_TIMEOUT_S 120
 /* How often a waiting handler checks whether its client is still there. */
 #define HTTP_POLL_MS 20
-/* Seconds a client is told to wait after a 429. */
+/* Seconds a client is told to wait after a 429 (the queue is full). A slot frees whenever any of
+ * the --parallel running generations ends, typically well within a second on a busy server, and
+ * the official SDKs honour Retry-After and retry, so 1 s keeps their retries cheap without a
+ * thundering herd at sub-second intervals. Whole seconds: the header's delta-seconds form. */
 #define HTTP_RETRY_AFTER_S 1
 
 typedef struct api_server api_server;

@@ -6,6 +6,12 @@ SEKISHO=${1:?usage: serve_api.sh path/to/sekisho}
 command -v curl >/dev/null || { echo "SKIP: curl not installed (scripts/deps.txt)"; exit 77; }
 . "$(dirname "$0")/lib_serve.sh"
 
+# --help documents every long option the parser accepts (read from the option table)
+help=$("$SEKISHO" serve --help)
+opts=$(grep -o '{"[a-z-]*", [a-z_]*_argument' "$(dirname "$0")/../../src/cli/cmd_serve.c" | cut -d'"' -f2)
+[ -n "$opts" ] || fail "no option table found in src/cli/cmd_serve.c"
+for o in $opts; do grep -q -- "--$o\b" <<<"$help" || fail "serve --help does not document --$o"; done
+
 start_server main --toy --parallel 4 --ctx 256
 M=sekisho-toy
 CHAT="$BASE/v1/chat/completions"
@@ -87,7 +93,7 @@ sleep 0.3
 curl -sN "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG" >"$TMP/s2" 2>/dev/null & c2=$!
 sleep 0.3
 expect_status 429 "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG"
-grep -qi '^retry-after: [0-9]' "$TMP/headers" || fail "429 without Retry-After"
+grep -qiE '^retry-after: 1'$'\r''?$' "$TMP/headers" || fail "429 without Retry-After: 1 (HTTP_RETRY_AFTER_S): $(cat "$TMP/headers")"
 body_has 'rate_limit'
 
 # graceful SIGTERM: in-flight streams get --grace 1 s, then end with an error event and [DONE];
