@@ -8,9 +8,14 @@
 # and deleted afterwards. Each client streams POST /v1/completions (no role chunk: the first
 # byte is the first token) with max_tokens N; tokens are counted from the usage chunk.
 # TTFT = curl's time_starttransfer; aggregate tokens/s = all clients' tokens / wall time.
+# Batching check: the deltas of sekisho_decode_calls_total / sekisho_decode_tokens_total from
+# /metrics give the decode calls of each row, generated tokens per call (gen/call: 16 streams
+# batched ≈ 16; 1.0 would mean one forward pass per token per stream, i.e. no batching) and all
+# evaluated tokens per call (eval/call, prompt prefill included). The 1-minute load
+# average is printed before and after each row: on a shared machine the figures move with it.
 set -euo pipefail
 SEKISHO=build/release/sekisho
-TOY=0; TOKENS=64; TYPE=Q8_0; SHAPE=qwen2.5-0.5b
+TOY=0; TOKENS=32; TYPE=Q8_0; SHAPE=qwen2.5-0.5b
 while [ $# -gt 0 ]; do
   case $1 in
     --toy) TOY=1 ;;
@@ -39,8 +44,11 @@ fi
 SRV=$!
 for _ in $(seq 1 600); do [ -s "$TMP/port" ] && break; sleep 0.1; done
 [ -s "$TMP/port" ] || { cat "$TMP/serve.log"; exit 1; }
-URL="http://127.0.0.1:$(cat "$TMP/port")/v1/completions"
-echo "server: $(head -n 1 "$TMP/serve.log")"
+BASE="http://127.0.0.1:$(cat "$TMP/port")"
+URL="$BASE/v1/completions"
+metric() { curl -s "$BASE/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+echo "server: $(grep -m1 listening "$TMP/serve.log")"
 echo "cpus: $(nproc)  tokens/request: $TOKENS"
 
 one() { # i → writes "ttft_s total_s tokens"
@@ -55,13 +63,17 @@ one() { # i → writes "ttft_s total_s tokens"
 }
 
 one 0 # warm-up
-printf '%-8s %-12s %-14s %-12s %-12s\n' clients tokens wall_s agg_tok/s ttft_avg_ms
+printf '%-8s %-8s %-8s %-10s %-12s %-12s %-8s %-9s %-10s %s\n' clients tokens wall_s agg_tok/s ttft_avg_ms ttft_max_ms \
+  decodes gen/call eval/call load1
 for N in 1 4 16; do
   rm -f "$TMP"/r.*
+  l0=$(load1); c0=$(metric sekisho_decode_calls_total); k0=$(metric sekisho_decode_tokens_total)
   start=$(date +%s.%N)
   for i in $(seq 1 "$N"); do one "$i" & done
   wait $(jobs -p | grep -v "^$SRV$") 2>/dev/null || true
   end=$(date +%s.%N)
-  cat "$TMP"/r.* | awk -v N="$N" -v s="$start" -v e="$end" \
-    '{ttft+=$1; tok+=$3} END {w=e-s; printf "%-8d %-12d %-14.2f %-12.1f %-12.0f\n", N, tok, w, tok/w, 1000*ttft/N}'
+  c1=$(metric sekisho_decode_calls_total); k1=$(metric sekisho_decode_tokens_total)
+  cat "$TMP"/r.* | awk -v N="$N" -v s="$start" -v e="$end" -v dc=$((c1 - c0)) -v dk=$((k1 - k0)) \
+    -v load="$l0-$(load1)" \
+    '{ttft+=$1; if ($1 > mx) mx=$1; tok+=$3} END {w=e-s; printf "%-8d %-8d %-8.2f %-10.1f %-12.0f %-12.0f %-8d %-9.1f %-10.1f %s\n", N, tok, w, tok/w, 1000*ttft/N, 1000*mx, dc, tok/(dc>0?dc:1), dk/(dc>0?dc:1), load}'
 done
