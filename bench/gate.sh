@@ -37,8 +37,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-api-key"] = "$KEY"
 wrk.headers["anthropic-version"] = "2023-06-01"
 LUA
+echo "# $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %-11s %10s %10s %10s\n' conns target req/s p50 p99
-for c in 1 4 16; do
+for c in 1 4 16 64; do
   for target in direct gate; do
     port=$UP; [ $target = gate ] && port=$SK
     out=$(wrk -t1 -c$c -d${DUR}s --latency -s "$TMP/post.lua" "http://127.0.0.1:$port/v1/messages")
@@ -48,5 +49,8 @@ for c in 1 4 16; do
     printf '%-8s %-11s %10s %10s %10s %s\n' $c $target "$rps" "$p50" "$p99" "${non2xx:+non-2xx=$non2xx}"
   done
 done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "admission stages alone (/metrics, ms):"
-curl -s "http://127.0.0.1:$SK/metrics" | grep '^sekisho_gate_added_latency_ms' | sed 's/^/  /'
+M=$(curl -s "http://127.0.0.1:$SK/metrics")
+echo "$M" | grep '^sekisho_gate_added_latency_ms' | sed 's/^/  /'
+echo "$M" | grep '^sekisho_gate_commit_' | sed 's/^/  /' || true

@@ -98,8 +98,12 @@ static enum MHD_Result respond_error(api_server *s, struct MHD_Connection *c, re
   else openai_render_error(e, &b);
   int status = api_err_status(e->kind);
   api_metrics_request(s->p.metrics, rc ? rc->ep : API_EP_OTHER, status);
-  enum MHD_Result ret = respond(c, status, "application/json", b.data ? b.data : "{}", b.len,
-                                e->kind == API_ERR_RATE_LIMIT ? HTTP_RETRY_AFTER_S : 0);
+  int retry = 0;
+  if (e->kind == API_ERR_RATE_LIMIT) /* whole seconds, rounded up, never 0 (RFC 9110 delay-seconds) */
+    retry = e->retry_after_s <= 0 ? HTTP_RETRY_AFTER_S
+            : e->retry_after_s >= HTTP_MAX_RETRY_AFTER_S ? HTTP_MAX_RETRY_AFTER_S
+                                                         : (int)e->retry_after_s + (e->retry_after_s > (int)e->retry_after_s);
+  enum MHD_Result ret = respond(c, status, "application/json", b.data ? b.data : "{}", b.len, retry);
   sk_buf_release(&b);
   return ret;
 }
@@ -189,13 +193,18 @@ static void attach_citations(stream *st, const char *answer, size_t len) {
   }
 }
 
-static void render_end(stream *st, const sched_job_info *info) {
+/* Copies how the generation ended into the result the renderers read. */
+static void result_finish(stream *st, const sched_job_info *info) {
   st->res.finish = info->finish;
   st->res.n_gen = info->n_gen;
   st->res.stop_seq = info->finish == API_FINISH_STOP && info->stop_index >= 0 &&
                              (size_t)info->stop_index < st->req.n_stop
                          ? st->req.stop[info->stop_index]
                          : NULL;
+}
+
+static void render_end(stream *st, const sched_job_info *info) {
+  result_finish(st, info);
   if (info->finish == API_FINISH_ERROR || info->finish == API_FINISH_CANCELLED) {
     api_error e;
     finish_error(info, &e);
@@ -433,10 +442,7 @@ admitted:;
     st->res.text = text.data ? text.data : "";
     st->res.text_len = text.len;
     attach_citations(st, text.data, text.len);
-    render_end(st, &info); /* fills finish/stop_seq; output discarded below */
-    sk_buf_reset(&st->out);
-    st->res.finish = info.finish;
-    st->res.n_gen = info.n_gen;
+    result_finish(st, &info);
     if (proto == API_PROTO_ANTHROPIC) anthropic_render_result(&st->req, &st->res, &st->out);
     else openai_render_result(&st->req, &st->res, &st->out);
     api_metrics_request(s->p.metrics, rc->ep, 200);

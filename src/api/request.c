@@ -24,6 +24,7 @@ int api_err_status(api_err_kind kind) {
 int api_err(api_error *e, api_err_kind kind, const char *param, const char *fmt, ...) {
   if (!e) return -1;
   e->kind = kind;
+  e->retry_after_s = 0;
   snprintf(e->param, sizeof e->param, "%s", param ? param : "");
   va_list ap;
   va_start(ap, fmt);

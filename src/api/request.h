@@ -90,6 +90,7 @@ typedef struct api_error {
   api_err_kind kind;
   char param[64];    /* offending field ("messages[2].content") or "" */
   char message[512]; /* what went wrong and what to do */
+  double retry_after_s; /* 429: how long the client should wait (0: HTTP_RETRY_AFTER_S); api_err sets 0 */
 } api_error;
 
 /* Why generation ended. */

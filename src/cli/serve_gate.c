@@ -78,7 +78,9 @@ static int sg_admit(void *ud, const api_conn *c, api_request *req, api_error *e,
   if (rc) {
     if (t) gate_complete(sg->g, t, NULL);
     api_err_kind k = kind_of(d.status);
-    return api_err(e, k, k == API_ERR_NOT_FOUND ? "model" : "", "%s", d.message);
+    api_err(e, k, k == API_ERR_NOT_FOUND ? "model" : "", "%s", d.message);
+    e->retry_after_s = d.retry_after_s; /* the gate's own estimate (token bucket refill, budget) */
+    return -1;
   }
   if (gate_ticket_external(t)) {
     ext->impl = t;

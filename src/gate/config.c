@@ -174,6 +174,7 @@ static int parse_tenant(cfgp *p, yaml_node_t *m, const char *path, gate_tenant *
     if (!strcmp(key, "id")) { rc = get_id(p, v, sub, t->id); has_id = 1; }
     else if (!strcmp(key, "name")) rc = get_str(p, v, sub, t->name, sizeof t->name);
     else if (!strcmp(key, "budget_jpy")) rc = get_u64(p, v, sub, GATE_MAX_YEN, &t->budget_jpy);
+    else if (!strcmp(key, "key_budget_jpy")) rc = get_u64(p, v, sub, GATE_MAX_YEN, &t->key_budget_jpy);
     else if (!strcmp(key, "budget_period")) { rc = get_enum(p, v, sub, k_period, &v_int); t->period = (gate_period)v_int; }
     else if (!strcmp(key, "limits")) rc = parse_limits(p, v, sub, &t->limits);
     else if (!strcmp(key, "reidentify")) rc = get_bool(p, v, sub, &t->reidentify);

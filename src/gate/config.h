@@ -68,6 +68,7 @@ typedef struct gate_tenant {
   char id[GATE_MAX_ID];
   char name[128];                /* display name, e.g. 融資部 */
   uint64_t budget_jpy;           /* per period; 0: no budget (unlimited) */
+  uint64_t key_budget_jpy;       /* per API key of this tenant, per period; 0: none */
   gate_period period;
   gate_limits limits;
   char models[GATE_MAX_TENANT_MODELS][GATE_MAX_ID]; /* allowed models ("*" = all) */
@@ -85,7 +86,7 @@ typedef struct gate_config {
   char default_local[GATE_MAX_ID]; /* local model for reroutes ("" = the served one) */
   char anonymous_tenant[GATE_MAX_ID]; /* requests with no key go here as role user ("" = refuse) */
   gate_limits key_limits;        /* per API key */
-  uint32_t hold_timeout_s;       /* budget holds expire after this (crash safety) */
+  uint32_t hold_timeout_s;       /* accepted for compatibility; holds are in memory (docs/gate.md) */
   /* server section (optional; command-line flags win) */
   char server_model[GATE_MAX_URL];
   char server_host[64];

@@ -18,6 +18,8 @@
 #include "audit/log.h"
 #include "base/alloc.h"
 #include "base/fs.h"
+#include "gate/budgets.h"
+#include "gate/committer.h"
 #include "gate/policy.h"
 #include "gate/ratelimit.h"
 #include "guard/guard.h"
@@ -25,13 +27,11 @@
 #include "ledger/budget.h"
 #include "upstream/upstream.h"
 
-/* Ledger account codes (nonzero, per the ledger's rules). */
-#define GATE_LEDGER_CODE 7
+/* A request refused only because others in flight hold the rest of the budget may retry soon. */
+#define GATE_BUDGET_RETRY_INFLIGHT_S 1.0
 /* Added-latency histogram buckets (milliseconds), for /metrics. */
 static const double k_lat_ms[] = {0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 50};
 #define N_LAT (sizeof k_lat_ms / sizeof k_lat_ms[0])
-/* Budget periods whose accounts this process has already ensured (per tenant, per period). */
-#define GATE_MAX_ENSURED 4096
 
 typedef struct cfg_ref {
   gate_config *c;
@@ -63,9 +63,8 @@ struct gate {
   unsigned char pseudo_secret[PII_KEY_BYTES];
   rl_table *rl;
   gate_metrics m;
-  pthread_mutex_t ens_mu;
-  u128 ensured[GATE_MAX_ENSURED];
-  size_t n_ensured;
+  gate_budgets *bud;   /* budget reservations in memory; the ledger is the durable record */
+  gate_committer *com; /* writes after-the-answer records (completed, denied, charges) in batches */
   atomic_ullong next_req;
   uint64_t req_salt;
 };
@@ -84,8 +83,8 @@ struct gate_ticket {
   pii_vault *vault;
   pii_reid reider;
   up_call *up;
-  u128 hold_id;
-  int held;
+  gate_hold hold;
+  u128 xfer_id; /* derives the ids of the ledger transfers charging this request */
   uint64_t est_tokens; /* taken from the token buckets */
   double t0, admit_ms;
   char lat_hdr[24];
@@ -187,7 +186,12 @@ static int denied(gate *g, gate_ticket *t, const gate_call *c, gate_denial *d, c
     json_object_set_new(rec, "pii", pii_json(t->pii_counts));
     json_object_set_new(rec, "prompt_sha256", json_string(t->prompt_sha));
   }
-  audit_write(g, rec);
+  if (ok || !g->com) {
+    audit_write(g, rec); /* an admin action: durable before it is answered */
+  } else {
+    gate_committer_push(g->com, json_dumps(rec, JSON_COMPACT), NULL, 0); /* no durability needed to be safe */
+    json_decref(rec);
+  }
   return SK_EDENIED;
 }
 
@@ -204,63 +208,6 @@ static uint64_t yen_ceil(uint64_t tokens, uint64_t yen_per_mtok) {
   return (uint64_t)((v + 999999) / 1000000);
 }
 
-/* Budget accounts of (tenant, period) exist and are funded; ids derived, so idempotent. */
-static u128 tenant_base(const gate_tenant *t) { return ledger_derive_id((u128)0x5e6b15, t->id); }
-
-static void period_tag(const gate_tenant *t, char *out, size_t n) {
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  if (t->period == GATE_PERIOD_DAY) strftime(out, n, "budget:%Y-%m-%d", &tm);
-  else if (t->period == GATE_PERIOD_MONTH) strftime(out, n, "budget:%Y-%m", &tm);
-  else snprintf(out, n, "budget:total");
-}
-
-static int ensure_budget(gate *g, const gate_tenant *t, u128 *budget_id, u128 *sink_id, sk_err *err) {
-  char tag[64];
-  period_tag(t, tag, sizeof tag);
-  u128 base = tenant_base(t);
-  u128 bid = ledger_derive_id(base, tag);
-  *budget_id = bid;
-  *sink_id = ledger_derive_id(base, "spend");
-  pthread_mutex_lock(&g->ens_mu);
-  for (size_t i = 0; i < g->n_ensured; i++)
-    if (g->ensured[i] == bid) {
-      pthread_mutex_unlock(&g->ens_mu);
-      return 0;
-    }
-  char ftag[80];
-  snprintf(ftag, sizeof ftag, "fund:%s", tag);
-  ledger_account acc[3];
-  memset(acc, 0, sizeof acc);
-  acc[0].id = bid;
-  acc[0].flags = LEDGER_AF_DEBITS_MUST_NOT_EXCEED_CREDITS;
-  acc[1].id = *sink_id;
-  acc[2].id = ledger_derive_id(base, "funding");
-  for (int i = 0; i < 3; i++) acc[i].ledger = LEDGER_JPY, acc[i].code = GATE_LEDGER_CODE;
-  ledger_result res[3];
-  int rc = ledger_create_accounts(g->led, acc, 3, res, err);
-  for (int i = 0; !rc && i < 3; i++)
-    if (res[i] != LEDGER_OK && res[i] != LEDGER_EXISTS) rc = sk_err_set(err, SK_EIO, "budget account: %s", ledger_result_str(res[i]));
-  if (!rc) {
-    ledger_transfer tr;
-    memset(&tr, 0, sizeof tr);
-    tr.id = ledger_derive_id(base, ftag);
-    tr.debit_account_id = acc[2].id;
-    tr.credit_account_id = bid;
-    tr.amount = t->budget_jpy;
-    tr.ledger = LEDGER_JPY;
-    tr.code = GATE_LEDGER_CODE;
-    ledger_result r1;
-    rc = ledger_create_transfers(g->led, &tr, 1, 0, NULL, &r1, err);
-    if (!rc && r1 != LEDGER_OK && r1 != LEDGER_EXISTS)
-      rc = sk_err_set(err, SK_EIO, "budget funding: %s", ledger_result_str(r1));
-  }
-  if (!rc && g->n_ensured < GATE_MAX_ENSURED) g->ensured[g->n_ensured++] = bid;
-  pthread_mutex_unlock(&g->ens_mu);
-  return rc;
-}
-
 /* ---- open / reload ---------------------------------------------------------------------- */
 
 int gate_open(const gate_params *p, gate **out, sk_err *err) {
@@ -272,7 +219,6 @@ int gate_open(const gate_params *p, gate **out, sk_err *err) {
   }
   pthread_mutex_init(&g->cfg_mu, NULL);
   pthread_mutex_init(&g->m.mu, NULL);
-  pthread_mutex_init(&g->ens_mu, NULL);
   g->cfg = sk_calloc(1, sizeof *g->cfg);
   if (!g->cfg) {
     gate_config_free(p->config);
@@ -304,6 +250,8 @@ int gate_open(const gate_params *p, gate **out, sk_err *err) {
     rc = ledger_open(path, &lo, &g->led, err);
     if (rc) sk_err_wrap(err, "budget ledger");
   }
+  if (!rc) rc = gate_budgets_new(g->led, &g->bud, err);
+  if (!rc) rc = gate_committer_start(g->audit, g->led, &g->com, err);
   if (!rc) {
     pii_options po = {.disable_mecab = p->disable_mecab};
     rc = pii_scanner_new(&po, &g->scanner, err);
@@ -324,6 +272,8 @@ int gate_open(const gate_params *p, gate **out, sk_err *err) {
 
 void gate_close(gate *g) {
   if (!g) return;
+  gate_committer_stop(g->com); /* drains: every queued record and charge is written */
+  gate_budgets_free(g->bud);
   cfg_put(g->cfg);
   gate_keys_close(g->keys);
   if (g->audit) audit_close(g->audit);
@@ -334,7 +284,6 @@ void gate_close(gate *g) {
   sk_free(g->config_path);
   pthread_mutex_destroy(&g->cfg_mu);
   pthread_mutex_destroy(&g->m.mu);
-  pthread_mutex_destroy(&g->ens_mu);
   sk_free(g);
 }
 
@@ -477,37 +426,37 @@ static void rl_give_back(gate *g, gate_ticket *t, uint64_t used) {
   t->est_tokens = 0;
 }
 
-/* 5. budget hold: the worst case (every prompt byte a token, max_tokens generated). */
+/* 5. budget hold: the worst case (every prompt byte a token, max_tokens generated), reserved in
+ * memory on the tenant's and the key's accounts (see gate/budgets.h for why that is enough). */
 static int stage_hold(gate *g, gate_ticket *t, const gate_call *c, gate_denial *d) {
   const gate_model *m = t->dec.model;
-  if (!t->tenant->budget_jpy) return 0;
+  if (!t->tenant->budget_jpy && !t->tenant->key_budget_jpy) return 0;
   uint64_t in = 0;
   for (size_t i = 0; i < c->n_msgs; i++) in += c->msgs[i].content ? strlen(c->msgs[i].content) : 0;
   uint64_t amount = yen_ceil(in, m->price_in_jpy_per_mtok) + yen_ceil((uint64_t)c->max_tokens, m->price_out_jpy_per_mtok);
   if (!amount) return 0;
   sk_err err;
-  u128 bid, sink;
-  if (ensure_budget(g, t->tenant, &bid, &sink, &err)) {
+  gate_budget_short why = {"", 0, 0};
+  int rc = gate_budget_reserve(g->bud, t->tenant, t->key.id, amount, &t->hold, &why, &err);
+  if (rc < 0) {
     deny(d, 500, 0, "the budget ledger failed (%.400s); the request was not sent", err.msg);
     return -1;
   }
-  randombytes_buf(&t->hold_id, sizeof t->hold_id);
-  t->hold_id |= 1;
-  ledger_hold_req hr = {.hold_id = t->hold_id, .budget_account_id = bid, .sink_account_id = sink, .amount = amount,
-                        .ledger = LEDGER_JPY, .code = GATE_LEDGER_CODE, .timeout_s = t->cfg->c->hold_timeout_s};
-  ledger_result r;
-  if (ledger_hold(g->led, &hr, &r, &err)) {
-    deny(d, 500, 0, "the budget ledger failed (%.400s); the request was not sent", err.msg);
+  if (rc > 0) {
+    /* Retry-After: when requests in flight would free enough, soon; else when the period turns */
+    int soon = why.left + why.in_flight >= amount;
+    double retry = soon ? GATE_BUDGET_RETRY_INFLIGHT_S : gate_budget_period_left_s(t->tenant->period);
+    char m2[300];
+    snprintf(m2, sizeof m2,
+             "budget of %s %s is exhausted for this period (this request may cost up to %llu yen; %llu yen are left "
+             "after the %llu yen reserved by requests in flight)%s",
+             why.which, !strcmp(why.which, "key") ? t->key.id : t->tenant->id, (unsigned long long)amount,
+             (unsigned long long)why.left, (unsigned long long)why.in_flight,
+             soon ? "; retry when they finish" : retry > 0 ? "; retry in the next period" : "");
+    deny(d, 429, retry, "%s", m2);
     return -1;
   }
-  if (r != LEDGER_OK) {
-    char m2[200];
-    snprintf(m2, sizeof m2, "budget of tenant %s is exhausted for this period (this request may cost up to %llu yen)",
-             t->tenant->id, (unsigned long long)amount);
-    deny(d, 429, 60, "%s", m2);
-    return -1;
-  }
-  t->held = 1;
+  randombytes_buf(&t->xfer_id, sizeof t->xfer_id);
   return 0;
 }
 
@@ -595,10 +544,7 @@ int gate_admit(gate *g, gate_call *c, gate_ticket **out, gate_denial *d) {
   for (size_t i = 0; f && i < c->n_msgs; i++) pii_findings_release(&f[i]);
   sk_free(f);
   if (!ok) {
-    if (t->held) {
-      ledger_result r;
-      ledger_hold_void(g->led, t->hold_id, &r, NULL);
-    }
+    gate_budget_release(g->bud, &t->hold);
     if (d->status != 429) rl_give_back(g, t, 0);
     denied(g, t, c, d, stage);
     ticket_free(t);
@@ -709,6 +655,11 @@ void gate_complete(gate *g, gate_ticket *t, const gate_usage *u) {
   uint64_t cost = yen_ceil((uint64_t)(in > 0 ? in : 0), m->price_in_jpy_per_mtok) +
                   yen_ceil((uint64_t)(outn > 0 ? outn : 0), m->price_out_jpy_per_mtok);
   int ok = u && u->ok;
+  /* the reservation is the ceiling: a provider reporting more than the worst case is capped by it */
+  ledger_transfer tr[2];
+  uint64_t charged = 0;
+  size_t ntr = gate_budget_settle(g->bud, &t->hold, cost, t->xfer_id, tr, &charged);
+  if (t->hold.amount) cost = charged;
   json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:s,s:{s:s,s:s}}", "kind", "completed", "tenant",
                           t->tenant->id, "actor", t->key.id, "decision", ok ? "allow" : "error", "model", m->id,
                           "route", t->dec.external ? gate_provider_name(m->provider) : "local", "external",
@@ -721,17 +672,10 @@ void gate_complete(gate *g, gate_ticket *t, const gate_usage *u) {
                         json_pack("{s:I,s:I,s:I,s:I}", "supported", (json_int_t)t->ground[0], "unsupported",
                                   (json_int_t)t->ground[1], "contradicted", (json_int_t)t->ground[2], "chunks",
                                   (json_int_t)t->ground_chunks));
-  audit_write(g, rec);
-  if (t->held) {
-    ledger_result r;
-    sk_err err;
-    /* the hold is the ceiling: a provider reporting more than the worst case is capped by it */
-    if (cost) ledger_hold_post(g->led, t->hold_id, cost, &r, &err);
-    else ledger_hold_void(g->led, t->hold_id, &r, &err);
-    if (cost && r == LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT) ledger_hold_post(g->led, t->hold_id, 0, &r, &err);
-  }
-  if (!t->dec.external && u) rl_give_back(g, t, (uint64_t)(in + outn));
-  else rl_give_back(g, t, (uint64_t)(in + outn));
+  /* written after the answer, batched with other requests' (one fsync, one ledger commit) */
+  gate_committer_push(g->com, rec ? json_dumps(rec, JSON_COMPACT) : NULL, tr, ntr);
+  json_decref(rec);
+  rl_give_back(g, t, (uint64_t)(in + outn));
   pthread_mutex_lock(&g->m.mu);
   g->m.cost_jpy += cost;
   if (u && !u->ok && t->dec.external) g->m.upstream_errors++;
@@ -785,4 +729,14 @@ void gate_metrics_render(gate *g, sk_buf *out) {
                 (unsigned long long)m.upstream_errors);
   sk_buf_printf(out, "# TYPE sekisho_gate_cost_jpy_total counter\nsekisho_gate_cost_jpy_total %llu\n",
                 (unsigned long long)m.cost_jpy);
+  gate_commit_stats cs;
+  gate_committer_stats(g->com, &cs);
+  sk_buf_printf(out,
+                "# HELP sekisho_gate_commit_rounds_total Batches of after-the-answer records (one fsync, one ledger commit each).\n"
+                "# TYPE sekisho_gate_commit_rounds_total counter\nsekisho_gate_commit_rounds_total %llu\n"
+                "# TYPE sekisho_gate_commit_items_total counter\nsekisho_gate_commit_items_total %llu\n"
+                "# TYPE sekisho_gate_commit_audit_errors_total counter\nsekisho_gate_commit_audit_errors_total %llu\n"
+                "# TYPE sekisho_gate_commit_ledger_errors_total counter\nsekisho_gate_commit_ledger_errors_total %llu\n",
+                (unsigned long long)cs.rounds, (unsigned long long)cs.items, (unsigned long long)cs.audit_errors,
+                (unsigned long long)cs.ledger_errors);
 }

@@ -46,6 +46,51 @@ static void global_init(void) {
   curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
+/* Pool of (multi, easy) pairs of finished calls. */
+static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static CURLM *g_pool_multi[UP_HANDLE_POOL];
+static CURL *g_pool_easy[UP_HANDLE_POOL];
+static int g_pool_n;
+
+static void handles_get(up_call *c) {
+  pthread_mutex_lock(&g_pool_mu);
+  if (g_pool_n > 0) {
+    g_pool_n--;
+    c->multi = g_pool_multi[g_pool_n];
+    c->easy = g_pool_easy[g_pool_n];
+  }
+  pthread_mutex_unlock(&g_pool_mu);
+  if (c->easy) {
+    curl_easy_reset(c->easy); /* options back to defaults; connections stay in the shared cache */
+    return;
+  }
+  c->easy = curl_easy_init();
+  c->multi = curl_multi_init();
+  if (c->multi) curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, UP_MAX_IDLE_CONNECTIONS);
+}
+
+/* Returns the handles of a call (detached from each other) to the pool, or frees them. */
+static void handles_put(up_call *c) {
+  if (c->multi && c->easy) curl_multi_remove_handle(c->multi, c->easy);
+  int kept = 0;
+  if (c->multi && c->easy) {
+    pthread_mutex_lock(&g_pool_mu);
+    if (g_pool_n < UP_HANDLE_POOL) {
+      g_pool_multi[g_pool_n] = c->multi;
+      g_pool_easy[g_pool_n] = c->easy;
+      g_pool_n++;
+      kept = 1;
+    }
+    pthread_mutex_unlock(&g_pool_mu);
+  }
+  if (!kept) {
+    if (c->easy) curl_easy_cleanup(c->easy);
+    if (c->multi) curl_multi_cleanup(c->multi);
+  }
+  c->easy = NULL;
+  c->multi = NULL;
+}
+
 static void set_finish(up_call *c, const char *reason) {
   if (!reason) return;
   c->info.finish = !strcmp(reason, "max_tokens") || !strcmp(reason, "length") ? UP_LENGTH : UP_STOP;
@@ -173,8 +218,7 @@ int up_start(const up_params *p, up_call **out, sk_err *err) {
   sk_buf_init(&c->line, UP_MAX_LINE_BYTES);
   sk_buf_init(&c->errbody, UP_MAX_ERROR_BODY + 1);
   c->body = build_body(p);
-  c->easy = curl_easy_init();
-  c->multi = curl_multi_init();
+  handles_get(c);
   char url[1024], hdr[600];
   const char *base = p->base_url;
   size_t bl = strlen(base);
@@ -253,9 +297,7 @@ int up_poll(up_call *c, int timeout_ms, sk_buf *out, up_info *info) {
 
 void up_free(up_call *c) {
   if (!c) return;
-  if (c->multi && c->easy) curl_multi_remove_handle(c->multi, c->easy);
-  if (c->easy) curl_easy_cleanup(c->easy);
-  if (c->multi) curl_multi_cleanup(c->multi);
+  handles_put(c);
   curl_slist_free_all(c->hdrs);
   free(c->body);
   sk_buf_release(&c->line);

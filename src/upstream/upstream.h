@@ -7,7 +7,8 @@
  *   up_free(c);
  *
  * One up_call is driven by one thread at a time (curl multi interface inside up_poll); calls share
- * a connection cache (keep-alive to the provider) across threads. The module never logs content. */
+ * a connection cache (keep-alive to the provider) across threads, and finished calls hand their
+ * curl handles back to a small pool for the next call. The module never logs content. */
 #ifndef SK_UPSTREAM_UPSTREAM_H
 #define SK_UPSTREAM_UPSTREAM_H
 
@@ -24,6 +25,11 @@
 /* Whole call, connect to last byte: a generation longer than this is stuck, not slow. */
 #define UP_DEFAULT_TIMEOUT_MS 300000L
 #define UP_CONNECT_TIMEOUT_MS 10000L
+/* Idle keep-alive connections kept to providers (all threads together). curl's default (4 per
+ * multi handle) made concurrent calls close and reopen connections on every request. */
+#define UP_MAX_IDLE_CONNECTIONS 256L
+/* Finished calls' curl handles kept for reuse (a fresh multi handle costs a socketpair). */
+#define UP_HANDLE_POOL 64
 
 typedef enum up_provider { UP_ANTHROPIC = 1, UP_OPENAI = 2 } up_provider;
 

@@ -95,6 +95,17 @@ ok=$(grep -c '^200$' "$TMP/race" || true); limited=$(grep -c '^429$' "$TMP/race"
 [ $((ok + limited)) = 64 ] || fail "race: unexpected statuses $(sort "$TMP/race" | uniq -c)"
 [ "$limited" -gt 0 ] || fail "race: the budget never ran out"
 
+# a request over the exhausted budget is told when to come back (the gate's own estimate, not a constant)
+# (the race may end with a little budget left: each success spends some, so a 429 comes soon)
+for _ in $(seq 1 60); do
+  hdrs=$(curl -s -D - -o /dev/null "$U" -H "Authorization: Bearer $K_ANY" \
+    -d '{"model":"claude","max_tokens":400,"messages":[{"role":"user","content":"after the race"}]}')
+  echo "$hdrs" | grep -q '^HTTP/1.1 429' && break
+done
+echo "$hdrs" | grep -q '^HTTP/1.1 429' || fail "no 429 after the budget ran out"
+ra=$(echo "$hdrs" | tr -d '\r' | awk 'tolower($1)=="retry-after:" {print $2}')
+[ -n "$ra" ] && [ "$ra" -ge 1 ] || fail "429 without a usable Retry-After ($ra)"
+
 # every denial is in the audit log; the sum of posted costs stays within the budget
 sleep 0.5
 A="$TMP/data-gate/audit/records.log"

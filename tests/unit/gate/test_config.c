@@ -15,6 +15,7 @@ static const char *k_good =
     "    name: 融資部\n"
     "    models: [local, claude, nobasis]\n"
     "    budget_jpy: 5000\n"
+    "    key_budget_jpy: 700\n"
     "    limits: {requests_per_minute: 60}\n"
     "  - id: eigyo\n"
     "    models: [local]\n"
@@ -43,6 +44,7 @@ static void test_good(void **st) {
   assert_non_null(t);
   assert_string_equal(t->name, "融資部");
   assert_int_equal(t->budget_jpy, 5000);
+  assert_int_equal(t->key_budget_jpy, 700);
   assert_int_equal(t->limits.requests_per_minute, 60);
   assert_int_equal(gate_config_model(c, "claude")->basis, GATE_BASIS_CONSENT);
   assert_int_equal(gate_config_model(c, "nobasis")->basis, GATE_BASIS_NONE);

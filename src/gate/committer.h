@@ -1,0 +1,44 @@
+/* committer.h — writes the records a request leaves behind AFTER its answer (audit "completed"
+ * and "denied" records, the ledger transfers charging its cost) in the background, in batches:
+ * one audit group commit (one fdatasync) and one ledger commit for everything queued meanwhile.
+ *
+ * Only records that need no durability before the client hears back go here; the audit
+ * "admitted" record (durable before any byte leaves) is written by the admitting thread itself.
+ * gate_committer_stop drains the queue, so a clean shutdown loses nothing.
+ *
+ * Thread safety: push from any thread; one writer thread inside. */
+#ifndef SK_GATE_COMMITTER_H
+#define SK_GATE_COMMITTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/log.h"
+#include "base/err.h"
+#include "ledger/ledger.h"
+
+/* Items queued before push makes callers wait (back-pressure when the disk cannot keep up). */
+#define GATE_COMMIT_MAX_QUEUE 65536u
+/* Items one round writes: at most 2 transfers each, so a round is one ledger batch
+ * (2 × 4095 = LEDGER_BATCH_MAX) and well inside AUDIT_MAX_BATCH. */
+#define GATE_COMMIT_MAX_ROUND 4095u
+
+typedef struct gate_committer gate_committer;
+
+typedef struct gate_commit_stats {
+  uint64_t rounds;         /* batches written */
+  uint64_t items;          /* items written */
+  uint64_t audit_errors;   /* items whose audit record could not be written */
+  uint64_t ledger_errors;  /* transfers the ledger refused or could not commit */
+} gate_commit_stats;
+
+/* a and l borrowed (must outlive the committer). *out owned by the caller (gate_committer_stop). */
+int gate_committer_start(audit_log *a, ledger *l, gate_committer **out, sk_err *err);
+/* Writes everything queued, stops the thread, frees. NULL is a no-op. */
+void gate_committer_stop(gate_committer *c);
+/* Queues an audit record (json taken: malloc'd, e.g. from json_dumps; may be NULL) and n ≤ 2 ledger
+ * transfers (copied). Returns 0, or SK_ENOMEM (json is freed either way). */
+int gate_committer_push(gate_committer *c, char *json, const ledger_transfer *tr, size_t n);
+void gate_committer_stats(gate_committer *c, gate_commit_stats *out);
+
+#endif
