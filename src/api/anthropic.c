@@ -73,6 +73,7 @@ int anthropic_parse_messages(const char *body, size_t len, api_request *req, api
   int64_t seed = 0;
   if (jf_int(root, "seed", INT64_MIN, INT64_MAX, &seed, &req->has_seed, e)) goto out;
   req->seed = (uint64_t)seed;
+  if (jf_truncate(root, req, e)) goto out;
 
   json_t *msgs = json_object_get(root, "messages");
   json_t *sys = json_object_get(root, "system");

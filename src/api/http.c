@@ -19,10 +19,9 @@
 #include "api/anthropic.h"
 #include "api/ground_chat.h"
 #include "api/openai.h"
+#include "api/prompt.h"
 #include "base/alloc.h"
 
-/* Largest prompt (template applied) in bytes: the body bound plus template overhead. */
-#define HTTP_MAX_PROMPT_BYTES (API_MAX_BODY_BYTES + 64 * 1024)
 /* After the scheduler has ended every job, how long streams get to write their last event
  * before connections are closed. */
 #define HTTP_DRAIN_MS 3000
@@ -273,25 +272,13 @@ static void stream_free(void *cls) {
   sk_free(st);
 }
 
-/* Turns the parsed request into prompt tokens; -1 + e on failure. */
-static int build_prompt(api_server *s, const api_request *req, int32_t **toks, size_t *n, api_error *e) {
-  const sched_backend *be = s->p.be;
-  sk_buf text;
-  sk_buf_init(&text, HTTP_MAX_PROMPT_BYTES);
-  sk_err err;
-  sk_err_clear(&err);
-  int rc;
-  if (req->proto == API_PROTO_OPENAI_COMPLETION) rc = sk_buf_append_str(&text, req->prompt);
-  else rc = be->format_chat(be->impl, req->messages, req->n_messages, &text, &err);
-  if (rc) {
-    sk_buf_release(&text);
-    return api_err(e, API_ERR_INVALID, "messages", "cannot apply the chat template: %s",
-                   err.msg[0] ? err.msg : "prompt too long");
-  }
-  rc = be->tokenize(be->impl, text.data ? text.data : "", text.len, 1, toks, n, &err);
-  sk_buf_release(&text);
-  if (rc) return api_err(e, API_ERR_INVALID, "messages", "cannot tokenize the prompt: %s", err.msg);
-  return 0;
+/* Tells the client what truncation (asked for with sekisho.truncate) removed. */
+static void add_cut_header(struct MHD_Response *r, const api_prompt_cut *cut) {
+  if (!cut->n_before) return;
+  char v[128];
+  snprintf(v, sizeof v, "messages=%d; bytes=%zu; tokens_before=%d", cut->dropped_messages, cut->dropped_bytes,
+           cut->n_before);
+  MHD_add_response_header(r, "X-Sekisho-Prompt-Truncated", v);
 }
 
 static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, req_ctx *rc,
@@ -338,6 +325,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
 
   sched_job *job = NULL;
   size_t n_toks = 0;
+  api_prompt_cut cut = {0};
   if (ext.poll) goto admitted; /* the perimeter relays this one from an external provider */
   if (strcmp(req.model, s->p.be->model_id)) {
     api_err(&e, API_ERR_NOT_FOUND, "model", "model '%.200s' does not exist; this server serves '%s' (GET /v1/models)",
@@ -348,7 +336,7 @@ static enum MHD_Result handle_generate(api_server *s, struct MHD_Connection *c, 
     return respond_error(s, c, rc, proto, &e);
   }
   int32_t *toks = NULL;
-  if (build_prompt(s, &req, &toks, &n_toks, &e)) {
+  if (api_prompt_build(s->p.be, &req, &toks, &n_toks, &cut, &e)) {
     gate_finish(s, ticket, NULL);
     api_ground_free(ground);
     api_request_release(&req);
@@ -422,6 +410,7 @@ admitted:;
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
     add_gate_headers(s, r, ticket);
+    add_cut_header(r, &cut);
     api_metrics_request(s->p.metrics, rc->ep, 200);
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
@@ -463,6 +452,7 @@ admitted:;
     else {
       MHD_add_response_header(r, "Content-Type", "application/json");
       add_gate_headers(s, r, ticket);
+      add_cut_header(r, &cut);
       ret = MHD_queue_response(c, 200, r);
       MHD_destroy_response(r);
     }

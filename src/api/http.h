@@ -29,7 +29,12 @@
 #define HTTP_IDLE_TIMEOUT_S 120
 /* How often a waiting handler checks whether its client is still there. */
 #define HTTP_POLL_MS 20
-/* Seconds a client is told to wait after a 429 whose cause gave no better estimate. */
+/* Seconds a client is told to wait after a 429 whose cause gave no better estimate — the
+ * scheduler's queue being full: a slot frees whenever any of the --parallel running generations
+ * ends, typically well within a second on a busy server, and the official SDKs honour
+ * Retry-After and retry, so 1 s keeps their retries cheap without a thundering herd at
+ * sub-second intervals. Whole seconds: the header's delta-seconds form. (The gate's rate and
+ * budget limits give their own estimate, capped at HTTP_MAX_RETRY_AFTER_S.) */
 #define HTTP_RETRY_AFTER_S 1
 /* Longest Retry-After sent: a month-long budget period is ~2.7 million seconds; 32 days bounds it. */
 #define HTTP_MAX_RETRY_AFTER_S (32 * 86400)

@@ -108,3 +108,19 @@ int jf_model(json_t *obj, char **out, api_error *e) {
                    API_MAX_MODEL_ID);
   return jf_strdup(v, "model", out, e);
 }
+
+int jf_truncate(json_t *root, api_request *req, api_error *e) {
+  json_t *o = json_object_get(root, "sekisho");
+  if (!o || json_is_null(o)) return 0;
+  if (!json_is_object(o)) return api_err(e, API_ERR_INVALID, "sekisho", "'sekisho' must be an object");
+  json_t *t = json_object_get(o, "truncate");
+  if (!t || json_is_null(t)) return 0;
+  const char *v = json_is_string(t) ? json_string_value(t) : "";
+  if (!strcmp(v, "start")) req->truncate_start = 1;
+  else if (!strcmp(v, "none")) req->truncate_start = 0;
+  else
+    return api_err(e, API_ERR_INVALID, "sekisho.truncate",
+                   "'sekisho.truncate' must be \"start\" (drop the oldest turns to fit the context, keeping "
+                   "system messages) or \"none\"");
+  return 0;
+}

@@ -25,4 +25,9 @@ int jf_stops(json_t *v, const char *param, size_t max, char ***out, size_t *n, a
 /* Required "model" string of at most API_MAX_MODEL_ID bytes. */
 int jf_model(json_t *obj, char **out, api_error *e);
 
+/* The prompt-truncation opt-in `"sekisho": {"truncate": "start" | "none"}` of every generation
+ * endpoint (absent, null or "none": never truncate; a prompt that does not fit is a 400). Sets
+ * req->truncate_start. */
+int jf_truncate(json_t *root, api_request *req, api_error *e);
+
 #endif

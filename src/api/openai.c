@@ -86,6 +86,7 @@ static int parse_common(json_t *root, api_request *req, api_error *e) {
 static int parse_sekisho(json_t *o, api_request *req, api_error *e) {
   if (!o || json_is_null(o)) return 0;
   json_t *c = json_object_get(o, "collection"), *k = json_object_get(o, "top_k");
+  if (json_is_object(o) && (!c || json_is_null(c)) && (!k || json_is_null(k))) return 0; /* e.g. truncate only */
   if (!json_is_object(o) || !json_is_string(c))
     return api_err(e, API_ERR_INVALID, "sekisho.collection",
                    "'sekisho' must be {\"collection\": NAME, \"top_k\": K} with a collection made by `sekisho ingest`");
@@ -128,6 +129,7 @@ int openai_parse_chat(const char *body, size_t len, api_request *req, api_error 
     }
   }
   if (parse_sekisho(json_object_get(root, "sekisho"), req, e)) goto out;
+  if (jf_truncate(root, req, e)) goto out;
   json_t *msgs = json_object_get(root, "messages");
   if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
     api_err(e, API_ERR_INVALID, "messages", "'messages' must be a non-empty array");
@@ -189,6 +191,7 @@ int openai_parse_completion(const char *body, size_t len, api_request *req, api_
     goto out;
   }
   if (jf_strdup(p, "prompt", &req->prompt, e)) goto out;
+  if (jf_truncate(root, req, e)) goto out;
   int echo = 0;
   if (jf_bool(root, "echo", &echo, e)) goto out;
   if (echo) {

@@ -68,6 +68,9 @@ typedef struct api_request {
    * when absent. The collection name is already checked against [A-Za-z0-9_-]{1,64}. */
   char *ground_collection;
   int32_t ground_top_k;  /* 1..API_GROUND_TOP_K_MAX, default API_GROUND_TOP_K_DEFAULT */
+  /* `"sekisho": {"truncate": "start"}`: a prompt longer than the context drops its oldest turns
+   * (system messages kept) instead of being refused; see api/prompt.h. 0: never truncate. */
+  int truncate_start;
 } api_request;
 
 /* Error categories; each adapter maps them to its own type strings and status codes. */

@@ -22,8 +22,12 @@
 #include "engine/engine.h"
 #include "engine/sampler.h"
 
-/* Jobs waiting for a slot beyond n_parallel: a full queue answers 429 rather than wait unbounded. */
+/* Jobs waiting for a slot beyond n_parallel: a full queue answers 429 rather than wait unbounded.
+ * Default 64: with 4 slots and a few hundred tokens per answer, the 64th waiter starts within
+ * tens of seconds, about what an interactive client will wait. */
 #define SCHED_DEFAULT_QUEUE 64
+/* Upper bound for --queue: each waiter holds an HTTP thread (HTTP_MAX_CONNECTIONS caps those
+ * anyway) and its prompt tokens; beyond a few thousand a wait is no longer a service. */
 #define SCHED_MAX_QUEUE 4096
 /* Longest text one token can decode to (a byte-fallback or merged token is a few bytes). */
 #define SCHED_MAX_PIECE 256

@@ -6,6 +6,12 @@ SEKISHO=${1:?usage: serve_api.sh path/to/sekisho}
 command -v curl >/dev/null || { echo "SKIP: curl not installed (scripts/deps.txt)"; exit 77; }
 . "$(dirname "$0")/lib_serve.sh"
 
+# --help documents every long option the parser accepts (read from the option table)
+help=$("$SEKISHO" serve --help)
+opts=$(grep -o '{"[a-z-]*", [a-z_]*_argument' "$(dirname "$0")/../../src/cli/cmd_serve.c" | cut -d'"' -f2)
+[ -n "$opts" ] || fail "no option table found in src/cli/cmd_serve.c"
+for o in $opts; do grep -q -- "--$o\b" <<<"$help" || fail "serve --help does not document --$o"; done
+
 start_server main --toy --parallel 4 --ctx 256
 M=sekisho-toy
 CHAT="$BASE/v1/chat/completions"
@@ -50,6 +56,15 @@ expect_status 404 "$BASE/v2/nothing"
 long=$(head -c 400 /dev/zero | tr '\0' 'a')
 expect_status 400 "${J[@]}" "$BASE/v1/completions" -d "{\"model\":\"$M\",\"prompt\":\"$long\"}"
 body_has 'prompt is 400 tokens'; body_has 'limit is 256'
+# the explicit opt-in: the same prompt, truncated from the start to fit (toy: one token per byte;
+# max_tokens 16 leaves 240 prompt tokens), and the header says what was cut
+expect_status 200 "${J[@]}" "$BASE/v1/completions" -d "{\"model\":\"$M\",\"prompt\":\"$long\",\"max_tokens\":16,\"sekisho\":{\"truncate\":\"start\"}}"
+body_has '"prompt_tokens":240'
+grep -qi '^X-Sekisho-Prompt-Truncated: messages=0; bytes=160; tokens_before=400' "$TMP/headers" || fail "no truncation header: $(cat "$TMP/headers")"
+expect_status 200 "${J[@]}" "$CHAT" -d "{\"model\":\"$M\",\"max_tokens\":16,\"sekisho\":{\"truncate\":\"start\"},\"messages\":[{\"role\":\"system\",\"content\":\"S\"},{\"role\":\"user\",\"content\":\"$long\"},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"q\"}]}"
+grep -qi '^X-Sekisho-Prompt-Truncated: messages=2; bytes=0' "$TMP/headers" || fail "chat: oldest turns not dropped: $(cat "$TMP/headers")"
+expect_status 400 "${J[@]}" "$CHAT" -d "{\"model\":\"$M\",\"sekisho\":{\"truncate\":\"middle\"},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+body_has '"param":"sekisho.truncate"'
 hdr=$(head -c 100000 /dev/zero | tr '\0' 'h')
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $hdr" "$BASE/health" || true)
 [ "${code:0:1}" = 4 ] || fail "oversized header got $code"
@@ -78,7 +93,7 @@ sleep 0.3
 curl -sN "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG" >"$TMP/s2" 2>/dev/null & c2=$!
 sleep 0.3
 expect_status 429 "${J[@]}" "$BASE/v1/chat/completions" -d "$LONG"
-grep -qi '^retry-after: [0-9]' "$TMP/headers" || fail "429 without Retry-After"
+grep -qiE '^retry-after: 1'$'\r''?$' "$TMP/headers" || fail "429 without Retry-After: 1 (HTTP_RETRY_AFTER_S): $(cat "$TMP/headers")"
 body_has 'rate_limit'
 
 # graceful SIGTERM: in-flight streams get --grace 1 s, then end with an error event and [DONE];
