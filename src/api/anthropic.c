@@ -131,16 +131,6 @@ out:
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-static int dump(json_t *j, sk_buf *out) {
-  if (!j) return SK_ENOMEM;
-  char *s = json_dumps(j, JSON_COMPACT);
-  json_decref(j);
-  if (!s) return SK_ENOMEM;
-  int rc = sk_buf_append_str(out, s);
-  free(s);
-  return rc;
-}
-
 static const char *error_type(api_err_kind k) {
   switch (k) {
   case API_ERR_INVALID: return "invalid_request_error";
@@ -161,7 +151,7 @@ static json_t *error_json(const api_error *e) {
                    "message", e->message);
 }
 
-int anthropic_render_error(const api_error *e, sk_buf *out) { return dump(error_json(e), out); }
+int anthropic_render_error(const api_error *e, sk_buf *out) { return jf_dump(error_json(e), out); }
 
 static json_t *stop_reason(api_finish f) {
   switch (f) {
@@ -188,7 +178,7 @@ int anthropic_render_result(const api_request *req, const api_result *r, sk_buf 
                         "text", "text", text_json(r->text, r->text_len), "stop_reason",
                         stop_reason(r->finish), "stop_sequence", stop_seq(r), "usage",
                         "input_tokens", (int)r->n_prompt, "output_tokens", (int)r->n_gen);
-  return dump(j, out);
+  return jf_dump(j, out);
 }
 
 static int emit(sk_buf *out, const char *event, json_t *j) {

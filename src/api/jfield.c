@@ -1,9 +1,11 @@
 #include "api/jfield.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/err.h"
 #include "base/utf8.h"
 
 int jf_load_object(const char *body, size_t len, json_t **out, api_error *e) {
@@ -123,4 +125,14 @@ int jf_truncate(json_t *root, api_request *req, api_error *e) {
                    "'sekisho.truncate' must be \"start\" (drop the oldest turns to fit the context, keeping "
                    "system messages) or \"none\"");
   return 0;
+}
+
+int jf_dump(json_t *j, sk_buf *out) {
+  if (!j) return SK_ENOMEM;
+  char *s = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  if (!s) return SK_ENOMEM;
+  int rc = sk_buf_append_str(out, s);
+  free(s);
+  return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "api/request.h"
+#include "base/buf.h"
 
 /* Parses body (which must be valid UTF-8 and a JSON object) into *out (caller json_decref). */
 int jf_load_object(const char *body, size_t len, json_t **out, api_error *e);
@@ -29,5 +30,8 @@ int jf_model(json_t *obj, char **out, api_error *e);
  * endpoint (absent, null or "none": never truncate; a prompt that does not fit is a 400). Sets
  * req->truncate_start. */
 int jf_truncate(json_t *root, api_request *req, api_error *e);
+
+/* Appends j as compact JSON to out and releases j (NULL j: SK_ENOMEM, for a failed json_pack). */
+int jf_dump(json_t *j, sk_buf *out);
 
 #endif

@@ -207,16 +207,6 @@ out:
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-static int dump(json_t *j, sk_buf *out) {
-  if (!j) return SK_ENOMEM;
-  char *s = json_dumps(j, JSON_COMPACT);
-  json_decref(j);
-  if (!s) return SK_ENOMEM;
-  int rc = sk_buf_append_str(out, s);
-  free(s);
-  return rc;
-}
-
 static const char *error_type(api_err_kind k) {
   switch (k) {
   case API_ERR_INVALID: return "invalid_request_error";
@@ -248,7 +238,7 @@ static json_t *error_json(const api_error *e) {
                    "code", code ? json_string(code) : json_null());
 }
 
-int openai_render_error(const api_error *e, sk_buf *out) { return dump(error_json(e), out); }
+int openai_render_error(const api_error *e, sk_buf *out) { return jf_dump(error_json(e), out); }
 
 static const char *finish_str(api_finish f) {
   switch (f) {
@@ -287,7 +277,7 @@ int openai_render_result(const api_request *req, const api_result *r, sk_buf *ou
                         "created", (json_int_t)r->created, "model", r->model, "choices", choice,
                         "usage", usage_json(r), "system_fingerprint", "sekisho");
   if (j && r->citations) json_object_set(j, "citations", r->citations);
-  return dump(j, out);
+  return jf_dump(j, out);
 }
 
 static json_t *chunk(const api_request *req, const api_result *r, json_t *choices) {
@@ -351,7 +341,7 @@ int openai_stream_error(const api_error *e, sk_buf *out) {
 }
 
 int openai_render_models(const char *model_id, long long created, sk_buf *out) {
-  return dump(json_pack("{s:s, s:[{s:s, s:s, s:I, s:s}]}", "object", "list", "data", "id", model_id,
+  return jf_dump(json_pack("{s:s, s:[{s:s, s:s, s:I, s:s}]}", "object", "list", "data", "id", model_id,
                         "object", "model", "created", (json_int_t)created, "owned_by", "sekisho"),
               out);
 }
