@@ -27,7 +27,7 @@
  * ledger transaction, and on a 2-core box those, not the records, are what a request costs; it
  * also keeps the committer's syncs from queueing in front of the "admitted" syncs on the request
  * path. A crash loses at most this much more of finished requests' records (see docs/gate.md). */
-#define GATE_COMMIT_LINGER_MS 5
+#define GATE_COMMIT_LINGER_MS 10
 #define GATE_COMMIT_FULL_ROUND 256u
 
 typedef struct gate_committer gate_committer;
