@@ -1,14 +1,19 @@
 /* jscan.c — one-pass field reader for small JSON texts (see jscan.h). */
 #include "upstream/jscan.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/utf8.h"
 
 typedef struct scan {
   const char *p, *end;
   char path[JSCAN_MAX_PATH + 1];
   size_t plen;
+  size_t nseg;  /* segments in path (an empty key is a segment too) */
   int overflow; /* segments pushed past JSCAN_MAX_PATH (nothing below them can match) */
   jscan_field *f;
   size_t nf;
@@ -105,7 +110,19 @@ static int number(scan *s) {
     if (s->p < s->end && (*s->p == '+' || *s->p == '-')) s->p++;
     if (digits(s)) return -1;
   }
-  if (integer) { /* jansson refuses integers outside int64: so do we */
+  if (!integer) { /* jansson refuses reals that overflow a double: so do we */
+    size_t n = (size_t)(s->p - st);
+    char small[128], *buf = n < sizeof small ? small : sk_malloc(n + 1); /* long reals: rare */
+    if (!buf) return -1;
+    memcpy(buf, st, n);
+    buf[n] = 0;
+    errno = 0;
+    double v = strtod(buf, NULL);
+    int over = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL);
+    if (buf != small) sk_free(buf);
+    return over ? -1 : 0;
+  }
+  { /* jansson refuses integers outside int64: so do we */
     uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (const char *q = st + neg; q < s->p; q++) {
       uint64_t d = (uint64_t)(*q - '0');
@@ -128,19 +145,24 @@ static void record(scan *s, jscan_type t, const char *raw, size_t len) {
 
 /* Appends ".seg" (or "seg" at the root); returns the previous length to pop back to. */
 static size_t push(scan *s, const char *seg, size_t n) {
-  size_t old = s->plen, need = (old ? 1 : 0) + n;
-  if (s->overflow || old + need > JSCAN_MAX_PATH) {
+  size_t old = s->plen, need = (s->nseg ? 1 : 0) + n;
+  if (s->overflow || old + need > JSCAN_MAX_PATH || memchr(seg, '.', n)) { /* unmatchable below */
     s->overflow++;
     return old;
   }
-  if (old) s->path[s->plen++] = '.';
+  if (s->nseg) s->path[s->plen++] = '.';
+  s->nseg++;
   memcpy(s->path + s->plen, seg, n);
   s->plen += n;
   return old;
 }
 static void pop(scan *s, size_t old) {
-  if (s->overflow) s->overflow--;
-  else s->plen = old;
+  if (s->overflow) {
+    s->overflow--;
+  } else {
+    s->plen = old;
+    s->nseg--;
+  }
 }
 
 static int value(scan *s, int depth) {
@@ -222,6 +244,8 @@ static int value(scan *s, int depth) {
 int jscan(const char *text, size_t n, jscan_field *fields, size_t n_fields) {
   for (size_t i = 0; i < n_fields; i++) fields[i].type = JSCAN_ABSENT, fields[i].raw = NULL, fields[i].raw_len = 0;
   scan s = {.p = text, .end = text + n, .f = fields, .nf = n_fields};
+  ws(&s);
+  if (s.p >= s.end || (*s.p != '{' && *s.p != '[')) return -1; /* like json_loadb: a container */
   if (value(&s, 0)) return -1;
   ws(&s);
   return s.p == s.end ? 0 : -1;

@@ -6,7 +6,7 @@
  *   if (jscan(text, n, f, 3) == 0 && f[1].type == JSCAN_STRING) jscan_string(&f[1], &out);
  *
  * Paths name object keys and array indices joined by '.'; keys are compared as written in the
- * text (a key spelled with escapes never matches). A field that occurs twice keeps the last
+ * text (a key spelled with escapes or holding a '.' never matches). A field that occurs twice keeps the last
  * occurrence (as jansson does by default). The whole text is validated: JSON syntax, string
  * escapes, UTF-8; anything invalid (or nested deeper than JSCAN_MAX_DEPTH) fails the whole text.
  *
@@ -41,7 +41,8 @@ typedef struct jscan_field {
   size_t raw_len;
 } jscan_field;
 
-/* Scans text[0..n) (one JSON value, surrounding whitespace allowed) and fills the fields found.
+/* Scans text[0..n) (one JSON object or array, surrounding whitespace allowed) and fills the
+ * fields found.
  * Returns 0, or -1 when the text is not valid JSON (fields are then unreliable). */
 int jscan(const char *text, size_t n, jscan_field *fields, size_t n_fields);
 

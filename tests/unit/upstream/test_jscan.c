@@ -87,12 +87,12 @@ static void jscan_reads_provider_events_like_jansson(void **state) {
       "{\"choices\":[{\"delta\":{}},{\"delta\":{\"content\":\"second\"}}],\"error\":null}",
       "{\"type\":\"a\",\"type\":\"b\"}",
       "{\"delta\":{\"text\":123},\"usage\":[1,2,{\"x\":true}],\"t\":false}",
-      "[1,2,3]",
+      "[1,2,3]", "{\"x\":7767e7677}", "{\"x\":-1e309}", "{\"x\":1e-400}", "{\"usage.output_tokens\":5,\"delta\":{\"text\":\"x\"}}", "{\"type\":\"a\",\"\":{\"type\":\"b\",\"delta\":{\"text\":\"c\"}}}",
       /* invalid: both must refuse */
       "{\"type\":\"x\"", "{\"type\":\"x\",}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"\\x\"}", "{\"a\":\"\\ud800\"}",
       "{\"a\":\"\\udc00\\ud800\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc3\x28\"}", "{\"a\":tru}",
       "{\"a\":99999999999999999999}", "{\"a\":-9223372036854775809}", "{\"a\":1} x", "", "{\"a\":[1,]}", "{a:1}",
-      "{\"a\":\"\xed\xa0\x80\"}",
+      "{\"a\":\"\xed\xa0\x80\"}", "\"n\"", "12", "null",
   };
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
     agree(texts[i], ant, 6);
