@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/canon.h"
 #include "audit/log.h"
 #include "audit/seal.h"
 #include "base/alloc.h"
@@ -110,7 +111,7 @@ static int check_field(const char *name, ftype t, json_t *v, sk_err *err) {
   return SK_OK;
 }
 
-int record_prepare(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err) {
+int record_prepare_slow(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err) {
   *body = NULL;
   *body_len = 0;
   json_error_t je;
@@ -186,6 +187,157 @@ int record_prepare(const char *dir, const char *json, char **body, size_t *body_
   *body_len = n;
 out:
   json_decref(obj);
+  return rc;
+}
+
+/* The same checks as check_field, on the fast parser's tree. */
+static int check_node(const canon_doc *d, const char *name, ftype t, const canon_node *v, sk_err *err) {
+  switch (t) {
+  case F_STR:
+    if (v->type != CANON_STR) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a string", name);
+    return SK_OK;
+  case F_HEX64: {
+    int ok = v->type == CANON_STR && v->text_len == 64;
+    for (uint32_t i = 0; ok && i < 64; i++) {
+      char c = canon_text(d, v)[i];
+      ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    }
+    if (!ok) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be 64 lowercase hex digits (SHA-256)", name);
+    return SK_OK;
+  }
+  case F_UINT:
+    if (v->type != CANON_INT || v->ival < 0)
+      return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a non-negative integer", name);
+    return SK_OK;
+  case F_NUM:
+    if (v->type != CANON_INT && v->type != CANON_REAL)
+      return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be a number", name);
+    return SK_OK;
+  case F_BOOL:
+    if (v->type != CANON_TRUE && v->type != CANON_FALSE)
+      return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be true or false", name);
+    return SK_OK;
+  case F_PII:
+  case F_GROUND: {
+    static const char *const keys[] = {"supported", "unsupported", "contradicted", "chunks"};
+    if (v->type != CANON_OBJ)
+      return sk_err_set(err, SK_EFORMAT, t == F_PII ? "field \"pii\" must be an object of category -> count"
+                                                    : "field \"grounding\" must be an object of verdict -> count");
+    /* report the first bad member in input order, as the jansson path does */
+    uint32_t bad = CANON_NONE;
+    for (uint32_t c = v->child; c != CANON_NONE; c = d->nodes[c].next) {
+      const canon_node *x = &d->nodes[c];
+      int known = t == F_PII;
+      for (size_t i = 0; !known && i < sizeof keys / sizeof keys[0]; i++) known = canon_key_is(d, x, keys[i]);
+      if ((!known || x->type != CANON_INT || x->ival < 0) && c < bad) bad = c;
+    }
+    if (bad == CANON_NONE) return SK_OK;
+    const canon_node *x = &d->nodes[bad];
+    int kl = (int)(x->key_len > 128 ? 128 : x->key_len);
+    const char *k = canon_key(d, x);
+    if (t == F_PII)
+      return sk_err_set(err, SK_EFORMAT,
+                        "pii.\"%.*s\" must be a count (non-negative integer): the audit log stores "
+                        "categories and counts, never the values",
+                        kl, k);
+    int known = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) known |= canon_key_is(d, x, keys[i]);
+    if (!known)
+      return sk_err_set(err, SK_EFORMAT, "grounding.\"%.*s\" is not allowed (supported, unsupported, contradicted, chunks)", kl, k);
+    return sk_err_set(err, SK_EFORMAT, "grounding.\"%.*s\" must be a count (non-negative integer)", kl, k);
+  }
+  case F_OBJ:
+    if (v->type != CANON_OBJ) return sk_err_set(err, SK_EFORMAT, "field \"%s\" must be an object", name);
+    return SK_OK;
+  case F_ANY:
+    return SK_OK;
+  }
+  return SK_OK;
+}
+
+/* Checks one top-level member; SK_OK, or an error in err. *personal set when it is "personal". */
+static int check_member(const canon_doc *d, const canon_node *m, int *personal, sk_err *err) {
+  int kl = (int)(m->key_len > 128 ? 128 : m->key_len);
+  if (canon_key_is(d, m, "seq") || canon_key_is(d, m, "time"))
+    return sk_err_set(err, SK_EINVAL, "field \"%.*s\" is assigned by the log; remove it from the input", kl,
+                      canon_key(d, m));
+  for (size_t i = 0; i < sizeof k_fields / sizeof k_fields[0]; i++)
+    if (canon_key_is(d, m, k_fields[i].name)) {
+      if (k_fields[i].type == F_ANY) *personal = 1;
+      return check_node(d, k_fields[i].name, k_fields[i].type, m, err);
+    }
+  return sk_err_set(err, SK_EFORMAT,
+                    "unknown field \"%.*s\": the envelope is fixed (see docs/audit.md); put "
+                    "free-form data under \"extra\"",
+                    kl, canon_key(d, m));
+}
+
+int record_prepare(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err) {
+  *body = NULL;
+  *body_len = 0;
+  size_t in_len = strlen(json);
+  if (in_len > AUDIT_RECORD_INPUT_MAX)
+    return sk_err_set(err, SK_ELIMIT, "record is %zu bytes; the limit is %u", in_len,
+                      AUDIT_RECORD_INPUT_MAX);
+  canon_doc d;
+  canon_init(&d);
+  int rc = canon_parse(&d, json, in_len, RECORD_MAX_DEPTH, err);
+  if (rc == SK_ELIMIT) {
+    rc = sk_err_set(err, SK_ELIMIT, "record nests deeper than %d levels", RECORD_MAX_DEPTH);
+    goto out;
+  }
+  if (rc) {
+    if (rc == SK_EFORMAT) sk_err_wrap(err, "record is not valid JSON");
+    goto out;
+  }
+  const canon_node *root = &d.nodes[0];
+  if (root->type != CANON_OBJ) {
+    rc = sk_err_set(err, SK_EFORMAT, "record must be a JSON object");
+    goto out;
+  }
+  /* the first bad field in input order (node numbers follow the input) */
+  int personal = 0, has_kind = 0;
+  uint32_t bad = CANON_NONE;
+  sk_err first;
+  for (uint32_t c = root->child; c != CANON_NONE; c = d.nodes[c].next) {
+    sk_err e1;
+    if (check_member(&d, &d.nodes[c], &personal, &e1) != SK_OK && c < bad) {
+      bad = c;
+      first = e1;
+    }
+    if (canon_key_is(&d, &d.nodes[c], "kind") && d.nodes[c].type == CANON_STR) has_kind = 1;
+  }
+  if (bad != CANON_NONE) {
+    rc = sk_err_set(err, first.code, "%s", first.msg);
+    goto out;
+  }
+  if (!has_kind) {
+    rc = sk_err_set(err, SK_EFORMAT, "field \"kind\" (string) is required");
+    goto out;
+  }
+  if (personal) { /* sealing works on jansson values; rare, and it does key-file I/O anyway */
+    canon_release(&d);
+    return record_prepare_slow(dir, json, body, body_len, err);
+  }
+  sk_buf b;
+  sk_buf_init(&b, AUDIT_MAX_RECORD_BYTES);
+  if ((rc = sk_buf_reserve(&b, in_len + 64)) == SK_OK) rc = canon_dump(&d, 0, &b);
+  if (rc == SK_OK && b.len + RECORD_ENVELOPE_MAX > AUDIT_MAX_RECORD_BYTES) rc = SK_ELIMIT;
+  if (rc) {
+    size_t n = b.len;
+    sk_buf_release(&b);
+    if (rc == SK_ELIMIT)
+      rc = sk_err_set(err, SK_ELIMIT, "record is %s%zu bytes once canonical; the limit is %u",
+                      n + RECORD_ENVELOPE_MAX > AUDIT_MAX_RECORD_BYTES ? "" : "over ", n,
+                      AUDIT_MAX_RECORD_BYTES - RECORD_ENVELOPE_MAX);
+    else
+      rc = sk_err_set(err, rc, "out of memory serialising record");
+    goto out;
+  }
+  *body_len = b.len;
+  *body = sk_buf_detach(&b);
+out:
+  canon_release(&d);
   return rc;
 }
 
