@@ -1,10 +1,12 @@
 /* log.c — append-only file, crash recovery, group commit, in-memory leaf index. */
 #include "audit/log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +23,20 @@
 /* Read buffer for the recovery scan at open. */
 #define AUDIT_SCAN_CHUNK (1u << 20)
 
+/* An appender waiting for its group commit. Lives on the appender's stack; queued in sequence
+ * order, so the records one flush covers are always a prefix of the queue. */
+typedef struct waiter {
+  uint64_t last;        /* last sequence number of the append */
+  struct waiter *next;
+  sem_t sem;            /* posted once: the append is settled, or this waiter must lead */
+  int lead;             /* set before the post: lead the next group commit */
+  int rc;               /* set before the post when settled */
+} waiter;
+
 struct audit_log {
   pthread_mutex_t mu;
-  pthread_cond_t cv;
+  pthread_cond_t cv;    /* flushing cleared, or pending drained (back-pressure, close) */
+  waiter *q_head, *q_tail;
   int fd;
   audit_opts opts;
   char dir[PATH_MAX];
@@ -320,19 +333,23 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Under mu: frames one prepared body as record `assigned` into pending. */
-static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t t_ms, char *scratch,
-                     sk_err *err) {
+/* Under mu: frames one prepared body as record `assigned` directly into pending. */
+static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t t_ms, sk_err *err) {
   uint64_t seq = log->assigned;
-  size_t n = record_compose(scratch + 12, AUDIT_MAX_RECORD_BYTES + 1, seq, t_ms, body, body_len);
-  if (n == 0) return sk_err_set(err, SK_ELIMIT, "record too large");
-  put_le32((uint8_t *)scratch, (uint32_t)n);
-  put_le64((uint8_t *)scratch + 4, seq);
-  merkle_hash h;
-  merkle_leaf_hash(scratch + 12, n, &h);
-  memcpy(scratch + 12 + n, h.b, MERKLE_HASH_BYTES);
-  int rc = sk_buf_append(&log->pending, scratch, n + AUDIT_FRAME_OVERHEAD);
+  int rc = sk_buf_reserve(&log->pending, body_len + RECORD_ENVELOPE_MAX + AUDIT_FRAME_OVERHEAD + 1);
   if (rc) return sk_err_set(err, rc, "out of memory queueing a record");
+  char *f = log->pending.data + log->pending.len;
+  size_t room = log->pending.cap - log->pending.len - 12;
+  size_t n = record_compose(f + 12, room < AUDIT_MAX_RECORD_BYTES + 1 ? room : AUDIT_MAX_RECORD_BYTES + 1, seq, t_ms,
+                            body, body_len);
+  if (n == 0) return sk_err_set(err, SK_ELIMIT, "record too large");
+  put_le32((uint8_t *)f, (uint32_t)n);
+  put_le64((uint8_t *)f + 4, seq);
+  merkle_hash h;
+  merkle_leaf_hash(f + 12, n, &h);
+  memcpy(f + 12 + n, h.b, MERKLE_HASH_BYTES);
+  log->pending.len += n + AUDIT_FRAME_OVERHEAD;
+  log->pending.data[log->pending.len] = '\0';
   log->leaves[seq] = h;
   log->offsets[seq] = log->assigned_end;
   log->assigned_end += n + AUDIT_FRAME_OVERHEAD;
@@ -340,10 +357,10 @@ static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t 
   return SK_OK;
 }
 
-/* Under mu, with no flush running: writes and syncs everything pending (one group commit).
- * Drops mu while doing I/O; the flushing flag keeps other leaders out. */
-static void flush_once(audit_log *log, sk_err *err) {
-  log->flushing = true;
+/* Under mu, with log->flushing set by the caller: writes and syncs everything pending (one group
+ * commit). Drops mu while doing I/O, so that the next batch fills meanwhile (pipelining); the
+ * flushing flag keeps other leaders out. Returns with mu held and flushing still set. */
+static int flush_once(audit_log *log, sk_err *err) {
   sk_buf tmp = log->pending;
   log->pending = log->spare;
   log->spare = tmp;
@@ -382,30 +399,90 @@ static void flush_once(audit_log *log, sk_err *err) {
     log->durable_end = end;
     log->stats.records = target;
   }
-  log->flushing = false;
-  pthread_cond_broadcast(&log->cv);
+  return rc;
 }
 
-/* Under mu: waits until record `last` is durable, leading a group commit when none is running. */
-static int wait_durable(audit_log *log, uint64_t last, sk_err *err) {
-  while (log->durable <= last && !log->failed) {
-    if (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
-    else flush_once(log, err);
-  }
-  if (log->durable > last) return SK_OK;
-  if (err && err->code == SK_OK) sk_err_set(err, SK_EIO, "audit log failed earlier; reopen it to recover");
+static int failed_rc(audit_log *log, sk_err *err) {
+  sk_err_set(err, log->failed ? log->failed : SK_EIO,
+             "audit log write/sync failed; the log refuses appends until reopened");
   return log->failed ? log->failed : SK_EIO;
+}
+
+/* Under mu, with log->flushing set: leads one group commit, which covers everything pending
+ * (the leader's own records included). Then hands leadership to the first appender still
+ * waiting (its records arrived during this flush) so the next commit starts at once, and wakes
+ * exactly the appenders this commit covered: no broadcast, and they never retake mu.
+ * Returns the commit's result with mu released. */
+static int lead_commit(audit_log *log, sk_err *err) {
+  int rc = flush_once(log, err);
+  waiter *covered = NULL, **tail = &covered;
+  while (log->q_head && (log->failed || log->q_head->last < log->durable)) {
+    waiter *w = log->q_head;
+    log->q_head = w->next;
+    *tail = w;
+    tail = &w->next;
+  }
+  *tail = NULL;
+  if (!log->q_head) log->q_tail = NULL;
+  waiter *next = NULL;
+  if (log->q_head && !log->failed) {
+    next = log->q_head;
+    log->q_head = next->next;
+    if (!log->q_head) log->q_tail = NULL;
+    next->lead = 1; /* flushing stays set: it passes to `next` */
+  } else {
+    log->flushing = false;
+  }
+  pthread_cond_broadcast(&log->cv); /* back-pressure and close waiters only: usually none */
+  int fail = log->failed;
+  pthread_mutex_unlock(&log->mu);
+  if (next) sem_post(&next->sem);
+  while (covered) {
+    waiter *w = covered;
+    covered = w->next; /* read before the post: w lives on a stack that may unwind at once */
+    w->rc = fail;
+    sem_post(&w->sem);
+  }
+  return rc;
+}
+
+/* Under mu: waits until records up to `last` (already framed into pending) are durable, leading
+ * a group commit when none is running. Returns with mu released. */
+static int commit(audit_log *log, uint64_t last, sk_err *err) {
+  if (!log->flushing) {
+    log->flushing = true;
+    return lead_commit(log, err);
+  }
+  waiter w = {.last = last};
+  int sem_rc = sem_init(&w.sem, 0, 0);
+  assert(sem_rc == 0); /* an unshared semaphore needs no resources: cannot fail on Linux */
+  (void)sem_rc;
+  if (log->q_tail) log->q_tail->next = &w;
+  else log->q_head = &w;
+  log->q_tail = &w;
+  pthread_mutex_unlock(&log->mu);
+  while (sem_wait(&w.sem) != 0) {
+  }
+  sem_destroy(&w.sem);
+  if (w.lead) {
+    pthread_mutex_lock(&log->mu);
+    return lead_commit(log, err);
+  }
+  if (w.rc) return failed_rc(log, err);
+  return SK_OK;
 }
 
 int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64_t *first_seq, sk_err *err) {
   if (n == 0) return sk_err_set(err, SK_EINVAL, "empty batch");
   if (n > AUDIT_MAX_BATCH) return sk_err_set(err, SK_ELIMIT, "batch of %zu records; limit %u", n, AUDIT_MAX_BATCH);
   if (log->opts.read_only) return sk_err_set(err, SK_EDENIED, "audit log opened read-only");
-  char **bodies = sk_calloc(n, sizeof *bodies);
-  size_t *lens = sk_calloc(n, sizeof *lens);
-  char *scratch = sk_malloc(AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD + 1);
+  /* a single append (the gateway's case) allocates nothing here */
+  char *body1 = NULL;
+  size_t len1 = 0;
+  char **bodies = n == 1 ? &body1 : sk_calloc(n, sizeof *bodies);
+  size_t *lens = n == 1 ? &len1 : sk_calloc(n, sizeof *lens);
   int rc = SK_OK;
-  if (!bodies || !lens || !scratch) {
+  if (!bodies || !lens) {
     rc = sk_err_set(err, SK_ENOMEM, "out of memory");
     goto out;
   }
@@ -424,18 +501,18 @@ int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64
     goto out;
   }
   pthread_mutex_lock(&log->mu);
-  if (log->failed) {
-    rc = sk_err_set(err, SK_EIO, "audit log failed earlier; reopen it to recover");
-    pthread_mutex_unlock(&log->mu);
-    goto out;
-  }
   /* back-pressure: never queue more than the bound; drain (or help drain) first */
-  while (log->pending.len > 0 && log->pending.len + need > AUDIT_MAX_PENDING_BYTES && !log->failed) {
-    if (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
-    else flush_once(log, err);
+  while (!log->failed && log->pending.len > 0 && log->pending.len + need > AUDIT_MAX_PENDING_BYTES) {
+    if (log->flushing) {
+      pthread_cond_wait(&log->cv, &log->mu);
+    } else {
+      log->flushing = true;
+      (void)lead_commit(log, NULL); /* a failure poisons the log: seen below */
+      pthread_mutex_lock(&log->mu);
+    }
   }
   if (log->failed) {
-    rc = sk_err_set(err, SK_EIO, "audit log failed; reopen it to recover");
+    rc = failed_rc(log, err);
     pthread_mutex_unlock(&log->mu);
     goto out;
   }
@@ -446,23 +523,24 @@ int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64
   uint64_t first = log->assigned, first_end = log->assigned_end;
   size_t pending0 = log->pending.len;
   int64_t t = now_ms();
-  for (size_t i = 0; i < n && rc == SK_OK; i++) rc = frame_one(log, bodies[i], lens[i], t, scratch, err);
+  for (size_t i = 0; i < n && rc == SK_OK; i++) rc = frame_one(log, bodies[i], lens[i], t, err);
   if (rc) { /* only possible for the first frames of this batch: roll them back */
     log->pending.len = pending0;
+    if (log->pending.data) log->pending.data[pending0] = '\0';
     log->assigned_end = first_end;
     log->assigned = first;
     pthread_mutex_unlock(&log->mu);
     goto out;
   }
-  rc = wait_durable(log, log->assigned - 1, err);
-  pthread_mutex_unlock(&log->mu);
+  rc = commit(log, log->assigned - 1, err); /* releases mu */
   if (rc == SK_OK && first_seq) *first_seq = first;
 out:
   if (bodies)
     for (size_t i = 0; i < n; i++) sk_free(bodies[i]);
-  sk_free(bodies);
-  sk_free(lens);
-  sk_free(scratch);
+  if (n > 1) {
+    sk_free(bodies);
+    sk_free(lens);
+  }
   return rc;
 }
 
