@@ -139,7 +139,7 @@ static int parse_string(ps *s, uint32_t *off, uint32_t *len) {
   canon_doc *d = s->d;
   s->p++;
   /* decoded text is never longer than its source */
-  int rc = arena_reserve(s, (size_t)(s->end - s->p));
+  int rc = arena_reserve(s, (size_t)(s->end - s->p) + 1); /* + 1: never a NULL arena */
   if (rc) return rc;
   char *o = d->arena + d->arena_len, *o0 = o;
   for (;;) {

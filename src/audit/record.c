@@ -20,15 +20,16 @@ typedef enum ftype { F_STR, F_HEX64, F_UINT, F_NUM, F_BOOL, F_PII, F_GROUND, F_A
 static const struct field {
   const char *name;
   ftype type;
+  size_t len; /* strlen(name): the fast path compares lengths first */
 } k_fields[] = {
-    {"kind", F_STR},          {"tenant", F_STR},          {"actor", F_STR},
-    {"decision", F_STR},      {"model", F_STR},           {"route", F_STR},
-    {"model_sha256", F_HEX64}, {"external", F_BOOL},      {"legal_basis", F_STR},
-    {"pii", F_PII},           {"prompt_sha256", F_HEX64}, {"response_sha256", F_HEX64},
-    {"tokens_in", F_UINT},    {"tokens_out", F_UINT},     {"latency_ms", F_UINT},
-    {"cost", F_NUM},          {"policy_version", F_STR},  {"request_id", F_STR},
-    {"incident", F_STR},      {"subject", F_STR},         {"personal", F_ANY},
-    {"extra", F_OBJ},         {"grounding", F_GROUND},
+    {"kind", F_STR, 4},          {"tenant", F_STR, 6},          {"actor", F_STR, 5},
+    {"decision", F_STR, 8},      {"model", F_STR, 5},           {"route", F_STR, 5},
+    {"model_sha256", F_HEX64, 12}, {"external", F_BOOL, 8},      {"legal_basis", F_STR, 11},
+    {"pii", F_PII, 3},           {"prompt_sha256", F_HEX64, 13}, {"response_sha256", F_HEX64, 15},
+    {"tokens_in", F_UINT, 9},    {"tokens_out", F_UINT, 10},     {"latency_ms", F_UINT, 10},
+    {"cost", F_NUM, 4},          {"policy_version", F_STR, 14},  {"request_id", F_STR, 10},
+    {"incident", F_STR, 8},      {"subject", F_STR, 7},         {"personal", F_ANY, 8},
+    {"extra", F_OBJ, 5},         {"grounding", F_GROUND, 9},
 };
 
 static int depth_ok(json_t *v, int depth) {
@@ -262,7 +263,7 @@ static int check_member(const canon_doc *d, const canon_node *m, int *personal, 
     return sk_err_set(err, SK_EINVAL, "field \"%.*s\" is assigned by the log; remove it from the input", kl,
                       canon_key(d, m));
   for (size_t i = 0; i < sizeof k_fields / sizeof k_fields[0]; i++)
-    if (canon_key_is(d, m, k_fields[i].name)) {
+    if (m->key_len == k_fields[i].len && memcmp(canon_key(d, m), k_fields[i].name, k_fields[i].len) == 0) {
       if (k_fields[i].type == F_ANY) *personal = 1;
       return check_node(d, k_fields[i].name, k_fields[i].type, m, err);
     }
@@ -341,18 +342,78 @@ out:
   return rc;
 }
 
+/* Writes v as exactly `width` decimal digits. */
+static void put_digits(char *o, unsigned v, int width) {
+  for (int i = width - 1; i >= 0; i--, v /= 10) o[i] = (char)('0' + v % 10);
+}
+
+/* Proleptic Gregorian date of a day count since 1970-01-01 (civil-from-days): gmtime_r takes a
+ * process-wide lock in glibc, and this runs under the log's lock for every record. */
+static void civil_date(int64_t days, int64_t *y, unsigned *m, unsigned *d) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = (unsigned)(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 size_t record_compose(char *out, size_t out_size, uint64_t seq, int64_t time_ms, const char *body,
                       size_t body_len) {
-  time_t secs = (time_t)(time_ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  int n = snprintf(out, out_size, "{\"seq\":%" PRIu64 ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"%s",
-                   seq, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                   (int)(time_ms % 1000), body_len > 2 ? "," : "");
-  if (n < 0 || (size_t)n >= out_size || body_len < 2) return 0;
+  if (body_len < 2) return 0;
+  int64_t secs = time_ms >= 0 ? time_ms / 1000 : (time_ms - 999) / 1000;
+  unsigned ms = (unsigned)(time_ms - secs * 1000);
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  unsigned sod = (unsigned)(secs - days * 86400);
+  int64_t y;
+  unsigned mo, dd;
+  civil_date(days, &y, &mo, &dd);
+  char pre[80];
+  size_t n = 0;
+  if (y >= 0 && y <= 9999) {
+    memcpy(pre, "{\"seq\":", 7);
+    n = 7;
+    char t[24];
+    size_t k = 0;
+    uint64_t v = seq;
+    do t[k++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (k) pre[n++] = t[--k];
+    memcpy(pre + n, ",\"time\":\"", 9);
+    n += 9;
+    put_digits(pre + n, (unsigned)y, 4);
+    pre[n + 4] = '-';
+    put_digits(pre + n + 5, mo, 2);
+    pre[n + 7] = '-';
+    put_digits(pre + n + 8, dd, 2);
+    pre[n + 10] = 'T';
+    put_digits(pre + n + 11, sod / 3600, 2);
+    pre[n + 13] = ':';
+    put_digits(pre + n + 14, sod / 60 % 60, 2);
+    pre[n + 16] = ':';
+    put_digits(pre + n + 17, sod % 60, 2);
+    pre[n + 19] = '.';
+    put_digits(pre + n + 20, ms, 3);
+    memcpy(pre + n + 23, "Z\"", 2);
+    n += 25;
+    if (body_len > 2) pre[n++] = ',';
+  } else { /* outside 0000-9999: the general (slow) form, as before */
+    time_t ts = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&ts, &tm);
+    int k = snprintf(pre, sizeof pre, "{\"seq\":%" PRIu64 ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"%s", seq,
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(time_ms % 1000), body_len > 2 ? "," : "");
+    if (k < 0 || (size_t)k >= sizeof pre) return 0;
+    n = (size_t)k;
+  }
   /* body is "{...}": drop its '{' */
-  size_t need = (size_t)n + body_len - 1;
+  size_t need = n + body_len - 1;
   if (need + 1 > out_size) return 0;
+  memcpy(out, pre, n);
   memcpy(out + n, body + 1, body_len - 1);
   out[need] = '\0';
   return need;

@@ -13,7 +13,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 4096) return 0;
   const char *js = (const char *)data;
-  /* 1. the parser alone, on any document */
+  /* 1. the parser alone, on any document without NUL bytes (records are C strings; and jansson
+   *    has a quirk there: a NUL right after a number or literal is skipped, "[1\0]" loads) */
+  if (memchr(data, 0, size)) goto record;
   json_error_t je;
   json_t *v = json_loadb(js, size, JSON_REJECT_DUPLICATES, &je);
   char *want = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -30,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(want);
   }
   canon_release(&d);
+record:;
   /* 2. whole records (validation included), as a C string; sealing cannot write here */
   char *s = malloc(size + 1);
   if (!s) return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -207,6 +208,27 @@ static void generated_and_mutated_documents_match(void **state) {
   assert_true(accepted > 1000 && refused > 1000);
 }
 
+/* record_compose's hand-written date against gmtime_r + snprintf (what it replaced). */
+static void compose_matches_gmtime(void **state) {
+  (void)state;
+  char got[256], want[256];
+  for (int i = 0; i < 200000; i++) {
+    int64_t t = i < 4 ? (int64_t[]){0, 999, 951782400000, 253402300799999}[i]
+                      : (int64_t)(rnd() % 253402300800000ull); /* 1970 .. 9999-12-31 */
+    uint64_t seq = rnd() >> (rnd() % 64);
+    const char *body = i % 3 ? "{\"kind\":\"k\"}" : "{}";
+    size_t n = record_compose(got, sizeof got, seq, t, body, strlen(body));
+    time_t secs = (time_t)(t / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    int k = snprintf(want, sizeof want, "{\"seq\":%" PRIu64 ",\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"%s%s", seq,
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(t % 1000), strlen(body) > 2 ? "," : "", body + 1);
+    if (n != (size_t)k || strcmp(got, want) != 0) fail_msg("t=%" PRId64 ": %s != %s", t, got, want);
+  }
+  assert_int_equal(record_compose(got, 20, 1, 0, "{}", 2), 0); /* does not fit */
+}
+
 static void canon_limits(void **state) {
   (void)state;
   canon_doc d;
@@ -224,6 +246,7 @@ int main(void) {
       cmocka_unit_test(edge_cases_match_jansson),
       cmocka_unit_test(records_match_jansson_path),
       cmocka_unit_test(generated_and_mutated_documents_match),
+      cmocka_unit_test(compose_matches_gmtime),
       cmocka_unit_test(canon_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
