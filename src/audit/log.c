@@ -47,6 +47,8 @@ struct audit_log {
   uint64_t durable;       /* records [0, durable) are on disk and synced */
   uint64_t assigned_end;  /* file offset after the last assigned frame */
   uint64_t durable_end;   /* file offset after the last durable frame */
+  uint64_t alloc_end;     /* file size: [durable_end, alloc_end) is zeros (preallocated) */
+  uint64_t written;       /* bytes of frames written since open (sizes the next extension) */
   /* compact range of the durable tree: perfect subtrees, largest first (for O(log n) roots) */
   merkle_hash frontier[MERKLE_MAX_PROOF + 1];
   size_t frontier_n;
@@ -105,9 +107,37 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-/* Scans frames from the header on; stops at the first incomplete frame (torn tail). Structural
- * damage in a complete frame is corruption. Stored leaf hashes are trusted here: verify checks. */
-static int scan(audit_log *log, uint64_t file_size, uint64_t *good_end, sk_err *err) {
+/* Offset just after the last non-zero byte of the file (AUDIT_HEADER_BYTES if none after it). */
+static int nonzero_end(int fd, uint64_t file_size, uint64_t *out) {
+  uint8_t b[1 << 16];
+  uint64_t end = file_size;
+  while (end > AUDIT_HEADER_BYTES) {
+    size_t n = end - AUDIT_HEADER_BYTES < sizeof b ? (size_t)(end - AUDIT_HEADER_BYTES) : sizeof b;
+    if (pread(fd, b, n, (off_t)(end - n)) != (ssize_t)n) return -1;
+    for (size_t i = n; i-- > 0;)
+      if (b[i]) {
+        *out = end - n + i + 1;
+        return 0;
+      }
+    end -= n;
+  }
+  *out = AUDIT_HEADER_BYTES;
+  return 0;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
+/* Scans frames from the header on; stops at the first incomplete frame (torn tail) or at an
+ * all-zero header (the preallocated tail). A damaged header is a torn write when nothing but
+ * zeros follows it (nz_end: a write cut short inside preallocated space); otherwise, like any
+ * structural damage in a complete frame, it is corruption. Stored leaf hashes are trusted here:
+ * verify checks. */
+static int scan(audit_log *log, uint64_t file_size, uint64_t nz_end, uint64_t *good_end, int *at_zero,
+                sk_err *err) {
   sk_buf b;
   sk_buf_init(&b, AUDIT_SCAN_CHUNK + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD);
   int rc = sk_buf_reserve(&b, AUDIT_SCAN_CHUNK + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD);
@@ -131,10 +161,18 @@ static int scan(audit_log *log, uint64_t file_size, uint64_t *good_end, sk_err *
     }
     size_t avail = b.len - pos;
     if (avail == 0) break;
-    if (avail < 12) break; /* torn frame header */
     const uint8_t *p = (const uint8_t *)b.data + pos;
+    if (avail < 12) { /* torn frame header, or a short zero tail */
+      *at_zero = all_zero(p, avail);
+      break;
+    }
+    if (all_zero(p, 12)) { /* end of the records: preallocated space */
+      *at_zero = 1;
+      break;
+    }
     uint32_t len = get_le32(p);
     uint64_t seq = get_le64(p + 4);
+    if ((len > AUDIT_MAX_RECORD_BYTES || seq != log->assigned) && nz_end <= off + pos + 12) break; /* torn */
     if (len > AUDIT_MAX_RECORD_BYTES || seq != log->assigned) {
       rc = sk_err_set(err, SK_ECORRUPT,
                       "record %llu at offset %llu is damaged (length %u, sequence %llu); run "
@@ -290,10 +328,27 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
     rc = sk_err_set(err, SK_ECORRUPT, "%s is not a Sekisho audit log (bad header)", path);
     goto fail;
   }
-  uint64_t good_end = 0;
-  if ((rc = scan(log, (uint64_t)st.st_size, &good_end, err))) goto fail;
+  uint64_t good_end = 0, nz_end = 0;
+  if (nonzero_end(log->fd, (uint64_t)st.st_size, &nz_end) != 0) {
+    rc = sk_err_set(err, SK_EIO, "reading %s: %s", path, strerror(errno));
+    goto fail;
+  }
+  int at_zero = 0;
+  if ((rc = scan(log, (uint64_t)st.st_size, nz_end, &good_end, &at_zero, err))) goto fail;
+  if (at_zero && nz_end > good_end) {
+    /* Writes are sequential, so a crash leaves zeros only after the last byte it wrote: data
+     * after an all-zero header is a zeroed record or added bytes, not a torn write. Fail
+     * closed, as for a bad frame followed by intact ones. */
+    rc = sk_err_set(err, SK_ECORRUPT,
+                    "%s: record %llu's header at offset %llu is zero but data follows it: the log was "
+                    "altered; run 'sekisho audit verify' and preserve %s as evidence",
+                    path, (unsigned long long)log->assigned, (unsigned long long)good_end, dir);
+    goto fail;
+  }
   if ((rc = check_tail(log, &good_end, err))) goto fail;
-  if (good_end < (uint64_t)st.st_size) {
+  log->alloc_end = (uint64_t)st.st_size;
+  if (good_end < (uint64_t)st.st_size && nz_end > good_end) { /* a torn tail, not just zeros */
+    log->alloc_end = good_end;
     log->stats.recovered_bytes = (uint64_t)st.st_size - good_end;
     if (!ro && ((rc = quarantine(log, good_end, (uint64_t)st.st_size, err)) ||
                 ftruncate(log->fd, (off_t)good_end) != 0 || fdatasync(log->fd) != 0)) {
@@ -303,6 +358,7 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
   }
   for (uint64_t i = 0; i < log->assigned; i++) frontier_push(log, &log->leaves[i], i);
   log->durable = log->assigned;
+  if (log->alloc_end < good_end) log->alloc_end = good_end;
   log->assigned_end = log->durable_end = good_end;
   log->stats.records = log->durable;
   *out = log;
@@ -317,6 +373,11 @@ void audit_close(audit_log *log) {
   pthread_mutex_lock(&log->mu);
   while (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
   pthread_mutex_unlock(&log->mu);
+  /* trim the preallocated tail: a closed log is exactly its frames (best effort: a tail that
+   * stays is valid, and a crash mid-trim leaves a shorter zero tail, also valid) */
+  if (log->fd >= 0 && !log->opts.read_only && !log->failed && log->alloc_end > log->durable_end &&
+      log->durable_end >= AUDIT_HEADER_BYTES && ftruncate(log->fd, (off_t)log->durable_end) == 0)
+    (void)fdatasync(log->fd);
   if (log->fd >= 0) close(log->fd); /* releases the flock */
   sk_buf_release(&log->pending);
   sk_buf_release(&log->spare);
@@ -368,7 +429,29 @@ static int flush_once(audit_log *log, sk_err *err) {
   pthread_mutex_unlock(&log->mu);
   int rc = SK_OK, e = 0;
   size_t done = 0;
-  while (done < log->spare.len) {
+  /* Grow the zero-filled tail when this write would pass it: the one sync below then covers the
+   * new size too, and the following commits overwrite existing blocks (no inode write). Only the
+   * leader touches alloc_end and written (the flushing flag keeps others out). */
+  log->written += log->spare.len;
+  if (end > log->alloc_end) {
+    uint64_t grow = log->written < AUDIT_PREALLOC_MIN ? AUDIT_PREALLOC_MIN
+                    : log->written > AUDIT_PREALLOC_MAX ? AUDIT_PREALLOC_MAX : log->written;
+    uint64_t from = log->alloc_end > end ? log->alloc_end : end, to = end + grow;
+    static const uint8_t zeros[1 << 16];
+    for (uint64_t z = from; rc == SK_OK && z < to;) {
+      size_t n = to - z < sizeof zeros ? (size_t)(to - z) : sizeof zeros;
+      ssize_t w = pwrite(log->fd, zeros, n, (off_t)z);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        e = errno;
+        rc = SK_EIO;
+        break;
+      }
+      z += (size_t)w;
+    }
+    if (rc == SK_OK) log->alloc_end = to;
+  }
+  while (rc == SK_OK && done < log->spare.len) {
     ssize_t w = pwrite(log->fd, log->spare.data + done, log->spare.len - done, (off_t)(at + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {

@@ -458,6 +458,80 @@ static void torn_tail_recovered(void **state) {
   tu_rm_rf(dir);
 }
 
+/* Writes `len` bytes of b as DIR/records.log in a fresh directory (an image of a crashed log). */
+static void image(char *dir, size_t n, const unsigned char *b, size_t len) {
+  char path[128];
+  tu_tmpdir(dir, n);
+  snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
+  tu_spit(path, b, len);
+}
+
+/* The preallocated zero tail: present while the writer runs (and after a crash), trimmed by
+ * close; verify and recovery stop at the all-zero header and insist that only zeros follow. */
+static void preallocated_tail(void **state) {
+  (void)state;
+  char dir[64], path[128], img[64];
+  make_log(dir, sizeof dir, 4);
+  snprintf(path, sizeof path, "%s/" AUDIT_FILE_NAME, dir);
+  audit_log *log;
+  sk_err e;
+  assert_int_equal(audit_open(dir, NULL, &log, &e), SK_OK);
+  append_n(log, 3, 4);
+  size_t len = 0;
+  unsigned char *b = tu_slurp(path, &len); /* what a crash now would leave */
+  size_t offs[10] = {0};
+  assert_int_equal(frame_offsets(b, len, offs, 7), 7);
+  assert_true(len >= offs[5] + AUDIT_PREALLOC_MIN); /* preallocated */
+  for (size_t i = offs[7]; i < len; i++) assert_int_equal(b[i], 0);
+  audit_verify_result r;
+  assert_true(verify_dir(dir, &r)); /* beside the live writer */
+  assert_int_equal(r.records, 7);
+  audit_close(log);
+  size_t closed_len = 0;
+  free(tu_slurp(path, &closed_len));
+  assert_int_equal(closed_len, offs[7]); /* trimmed */
+  /* the crash image verifies and reopens as is */
+  image(img, sizeof img, b, len);
+  assert_true(verify_dir(img, &r));
+  assert_int_equal(r.records, 7);
+  assert_int_equal(audit_open(img, NULL, &log, &e), SK_OK);
+  assert_int_equal(audit_size(log), 7);
+  append_n(log, 1, 7);
+  audit_close(log);
+  assert_true(verify_dir(img, &r));
+  assert_int_equal(r.records, 8);
+  tu_rm_rf(img);
+  /* a stray byte in the tail (writes are sequential: no crash leaves one): verify names the
+   * record after the last, open fails closed */
+  b[len - 100] = 'x';
+  image(img, sizeof img, b, len);
+  assert_false(verify_dir(img, &r));
+  assert_int_equal(r.first_bad, 7);
+  assert_int_equal(audit_open(img, NULL, &log, &e), SK_ECORRUPT);
+  tu_rm_rf(img);
+  b[len - 100] = 0;
+  /* a write cut short inside the tail (the header of record 7 half there): torn, recovered */
+  unsigned char *t = malloc(len);
+  memcpy(t, b, len);
+  memcpy(t + offs[7], b + offs[6], 6); /* a copy of a header's first 6 bytes: wrong seq */
+  image(img, sizeof img, t, len);
+  assert_int_equal(audit_open(img, NULL, &log, &e), SK_OK);
+  assert_int_equal(audit_size(log), 7);
+  audit_close(log);
+  assert_true(verify_dir(img, &r));
+  tu_rm_rf(img);
+  free(t);
+  /* a zeroed header in the middle is not the end: verify names it, open refuses */
+  memset(b + offs[2], 0, 12);
+  image(img, sizeof img, b, len);
+  assert_false(verify_dir(img, &r));
+  assert_int_equal(r.first_bad, 2);
+  assert_int_equal(audit_open(img, NULL, &log, &e), SK_ECORRUPT);
+  tu_rm_rf(img);
+  free(b);
+  tu_rm_rf(dir);
+}
+
 typedef struct until_fail {
   audit_log *log;
   int acked;
@@ -556,6 +630,7 @@ int main(void) {
       cmocka_unit_test(torn_tail_recovered),
       cmocka_unit_test(failed_sync_poisons_log),
       cmocka_unit_test(failed_sync_under_concurrency),
+      cmocka_unit_test(preallocated_tail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
