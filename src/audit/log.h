@@ -8,7 +8,8 @@
  * Storage: one append-only file `records.log` in dir (see docs/audit.md for the format and why).
  * Durability: audit_append returns only after the record is written and fdatasync'd. Concurrent
  * appenders are group-committed: whichever thread finds no flush in progress writes everything
- * pending with one write + one fdatasync, and wakes all the others whose records it covered.
+ * pending with one write + one fdatasync, hands the lead to the first appender that queued
+ * meanwhile (so the next commit starts at once), and wakes exactly the appenders it covered.
  * If a write or sync ever fails, the log is poisoned: every later append fails with SK_EIO
  * (the page cache can no longer be trusted to hold what we think is on disk); reopen to recover.
  *
