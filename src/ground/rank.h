@@ -1,0 +1,27 @@
+/* rank.h — the ranking features of a chunk for a query, computed inside SQLite by an FTS5
+ * auxiliary function over the positions of the matched query terms.
+ *
+ * `sk_rank(TABLE, WEIGHTS, K1, B, WIN_LONG, WIN_SHORT)` (registered on every collection
+ * connection) returns a blob of GROUND_RANK_NFEAT doubles for the current row:
+ *   [0] BM25 with the given k1 and b, each query term (FTS5 phrase i) weighted by WEIGHTS[i]
+ *       (a blob of doubles: the caller passes IDF x query-term weight);
+ *   [1] coverage: the weighted share (0..1) of the query's terms present anywhere in the chunk;
+ *   [2] best long window: the weighted share of distinct query terms inside the best window of
+ *       WIN_LONG consecutive tokens (about a sentence: the answer sits in one sentence);
+ *   [3] best short window: the same over WIN_SHORT tokens (proximity: terms next to each other).
+ * The features are combined by the caller (retrieve.c). */
+#ifndef SK_GROUND_RANK_H
+#define SK_GROUND_RANK_H
+
+#include "base/err.h"
+
+#define GROUND_RANK_NFEAT 4
+/* Longest window accepted (tokens); a window as long as a chunk is the coverage feature. */
+#define GROUND_RANK_WIN_MAX 4096
+
+struct sqlite3;
+
+/* Registers sk_rank on the connection. SK_EIO with a message when FTS5 is unavailable. */
+int ground_rank_register(struct sqlite3 *db, sk_err *err);
+
+#endif
