@@ -8,7 +8,7 @@
  * half: every parameter of the default ranking was chosen on it) and odd-numbered ones (held out).
  * --check: exit 1 unless the default method reaches the regression guard and the issue's floor
  * (recall@1 0.853, recall@5 0.975, a plain character-bigram BM25); exit 77 (skip) when the data
- * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, or weights
+ * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, or weights
  * w0..w3 for bigram features, v0..v3 for word features); --fit searches the feature weights on the
  * even half (coordinate ascent) and prints them with both halves' figures.
  * Run from the repository root. */
@@ -103,6 +103,10 @@ static int set_param(ground_rank_params *p, const char *arg) {
       }
       return 1;
     }
+  if (l == 2 && !strncmp(arg, "bd", 2)) {
+    p->boundary_bigram = v;
+    return 1;
+  }
   if (l == 2 && (arg[0] == 'w' || arg[0] == 'v') && arg[1] >= '0' && arg[1] < '0' + GROUND_RANK_NFEAT) {
     p->weight[arg[0] == 'v'][arg[1] - '0'] = v;
     return 1;

@@ -21,18 +21,20 @@ static int cmp_hit(const void *a, const void *b) {
 
 /* Best weighted sum of distinct phrases over windows of `win` consecutive token positions.
  * h is sorted by offset; cnt is scratch of np zeros (left zeroed). */
-static double best_window(const hit *h, int nh, int win, const double *w, int *cnt, int np) {
+static double best_window(const hit *h, int nh, int win, const double *w, int *cnt, int np, int need_answer) {
   double cur = 0, best = 0;
-  int l = 0;
+  int l = 0, answers = 0;
   for (int r = 0; r < nh; r++) {
-    if (cnt[h[r].phrase]++ == 0) cur += w[h[r].phrase];
+    if (w[h[r].phrase] < 0) answers++;
+    else if (cnt[h[r].phrase]++ == 0) cur += w[h[r].phrase];
     while (h[r].off - h[l].off >= win) {
-      if (--cnt[h[l].phrase] == 0) cur -= w[h[l].phrase];
+      if (w[h[l].phrase] < 0) answers--;
+      else if (--cnt[h[l].phrase] == 0) cur -= w[h[l].phrase];
       l++;
     }
-    if (cur > best) best = cur;
+    if (cur > best && (!need_answer || answers > 0)) best = cur;
   }
-  for (int i = l; i < nh; i++) cnt[h[i].phrase] = 0;
+  for (int i = l; i < nh; i++) cnt[h[i].phrase] = 0; /* answer phrases were never counted: 0 too */
   (void)np;
   return best;
 }
@@ -79,6 +81,7 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
   double avgdl = nrows > 0 && total > 0 ? (double)total / (double)nrows : 1.0;
   double norm = k1 * (1.0 - b + b * (double)dl / avgdl), wsum = 0, bm25 = 0, cover = 0;
   for (int p = 0; p < np; p++) {
+    if (w[p] < 0) continue; /* an answer-type phrase, not a query term */
     wsum += w[p];
     if (!tf[p]) continue;
     bm25 += w[p] * (double)tf[p] * (k1 + 1.0) / ((double)tf[p] + norm);
@@ -88,8 +91,9 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
   double f[GROUND_RANK_NFEAT];
   f[0] = bm25;
   f[1] = wsum > 0 ? cover / wsum : 0;
-  f[2] = wsum > 0 ? best_window(h, nh, wl, w, cnt, np) / wsum : 0;
-  f[3] = wsum > 0 ? best_window(h, nh, ws, w, cnt, np) / wsum : 0;
+  f[2] = wsum > 0 ? best_window(h, nh, wl, w, cnt, np, 0) / wsum : 0;
+  f[3] = wsum > 0 ? best_window(h, nh, ws, w, cnt, np, 0) / wsum : 0;
+  f[4] = wsum > 0 ? best_window(h, nh, wl, w, cnt, np, 1) / wsum : 0;
   sk_free(h);
   sqlite3_result_blob(sc, f, sizeof f, SQLITE_TRANSIENT);
 }

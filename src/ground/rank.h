@@ -8,14 +8,17 @@
  *   [1] coverage: the weighted share (0..1) of the query's terms present anywhere in the chunk;
  *   [2] best long window: the weighted share of distinct query terms inside the best window of
  *       WIN_LONG consecutive tokens (about a sentence: the answer sits in one sentence);
- *   [3] best short window: the same over WIN_SHORT tokens (proximity: terms next to each other).
+ *   [3] best short window: the same over WIN_SHORT tokens (proximity: terms next to each other);
+ *   [4] best answer window: as [2], over the long windows that also hold an answer-type phrase.
+ * A negative weight marks an answer-type phrase rather than a query term: a number followed by
+ * the counter the question asks for (何年 -> 1年, 3年 ...; いつ -> 年/日). It counts only in [4]. */
  * The features are combined by the caller (retrieve.c). */
 #ifndef SK_GROUND_RANK_H
 #define SK_GROUND_RANK_H
 
 #include "base/err.h"
 
-#define GROUND_RANK_NFEAT 4
+#define GROUND_RANK_NFEAT 5
 /* Longest window accepted (tokens); a window as long as a chunk is the coverage feature. */
 #define GROUND_RANK_WIN_MAX 4096
 

@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/utf8.h"
 #include "ground/text.h"
 
 /* RRF constant from Cormack et al. (2009); the usual value, not tuned here. */
@@ -23,8 +24,9 @@ typedef struct cand {
 
 /* Builds `"t1" OR "t2" ...` from space-separated tokens, deduplicated, at most
  * GROUND_QUERY_TOKENS_MAX. Tokens hold only letters/digits, so quoting is safe. */
-static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match, double *idf, size_t *n_idf) {
-  size_t count = 0;
+static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match, const double *qw, size_t nqw,
+                           double *idf, size_t *n_idf) {
+  size_t count = 0, ordinal = 0;
   const char *p = tok->data, *end = tok->data + tok->len;
   while (p && p < end && count < GROUND_QUERY_TOKENS_MAX) {
     const char *sp = memchr(p, ' ', (size_t)(end - p));
@@ -56,10 +58,11 @@ static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *to
         if (!rc) rc = sk_buf_append_byte(match, '"');
         if (rc) return rc;
         /* Lucene's BM25 IDF (always > 0) */
-        if (idf) idf[count] = log(1.0 + ((double)n_docs - df + 0.5) / (df + 0.5));
+        if (idf) idf[count] = log(1.0 + ((double)n_docs - df + 0.5) / (df + 0.5)) * (qw && ordinal < nqw ? qw[ordinal] : 1.0);
         count++;
       }
     }
+    if (l) ordinal++;
     p = sp ? sp + 1 : end;
   }
   if (n_idf) *n_idf = count;
@@ -67,7 +70,7 @@ static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *to
 }
 
 static int build_match(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match) {
-  return build_match_idf(df_st, n_docs, tok, match, NULL, NULL);
+  return build_match_idf(df_st, n_docs, tok, match, NULL, 0, NULL, NULL);
 }
 
 /* Ranks one FTS table; c gets up to GROUND_CANDIDATES (id, positive BM25 score), best first. */
@@ -243,7 +246,8 @@ static const ground_rank_params k_defaults = {
     .b = {0.75, 0.75},
     .win_long = {40, 15},
     .win_short = {8, 4},
-    .weight = {{1.0, 1.0, 1.0, 0.0}, {1.0, 0.0, 0.0, 0.0}},
+    .weight = {{1.0, 1.4, 1.0, 0.5, 0.0}, {0.3, 2.0, 0.3, 0.05, 0.0}},
+    .boundary_bigram = 1.0,
 };
 
 const ground_rank_params *ground_rank_defaults(void) { return &k_defaults; }
@@ -263,8 +267,58 @@ static int cmp_frow_id(const void *a, const void *b) {
 }
 
 /* Features of every chunk matching a term of tok in one FTS table (s: 0 bigrams, 1 words). */
-static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, const ground_rank_params *p, int s,
-                          frow **rows, size_t *n, sk_err *err) {
+/* Answer types. A question that asks for a count or a date (何年 何人 何歳 何代 … ; いつ; いくら)
+ * is answered by a number followed by that counter: the phrases "<numeral><counter>" (bigrams,
+ * as the index stores them: 1871年 holds 1年) mark where such an answer can sit. The counter is
+ * the character right after 何 when it is a kanji or katakana (a counter or classifier noun,
+ * whatever it is: a data set cannot tune that rule); いつ asks for 年 or 日; いくら for 円. */
+#define GROUND_ANSWER_COUNTERS_MAX 3
+static const char *const k_numerals[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
+                                         "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"};
+#define GROUND_NUMERALS (sizeof k_numerals / sizeof k_numerals[0])
+#define GROUND_ANSWER_PHRASES_MAX (GROUND_ANSWER_COUNTERS_MAX * GROUND_NUMERALS)
+
+static void add_counter(char ctr[][8], size_t *nc, const char *c, size_t l) {
+  if (*nc >= GROUND_ANSWER_COUNTERS_MAX || l >= 8) return;
+  for (size_t i = 0; i < *nc; i++)
+    if (strlen(ctr[i]) == l && !memcmp(ctr[i], c, l)) return;
+  memcpy(ctr[*nc], c, l);
+  ctr[(*nc)++][l] = 0;
+}
+
+/* Appends the answer-type phrases of normalised query text to out (space-separated). */
+static int answer_phrases(const char *norm, size_t nl, sk_buf *out) {
+  char ctr[GROUND_ANSWER_COUNTERS_MAX][8];
+  size_t nc = 0;
+  for (size_t i = 0; i < nl;) {
+    uint32_t cp = 0;
+    size_t l = sk_utf8_decode(norm + i, nl - i, &cp);
+    if (l == 0) { i++; continue; }
+    if (nl - i >= 6 && !memcmp(norm + i, "いつ", 6)) {
+      add_counter(ctr, &nc, "年", 3);
+      add_counter(ctr, &nc, "日", 3);
+    } else if (nl - i >= 9 && !memcmp(norm + i, "いくら", 9)) {
+      add_counter(ctr, &nc, "円", 3);
+    } else if (cp == 0x4F55 /* 何 */ && i + l < nl) {
+      uint32_t next = 0;
+      size_t nl2 = sk_utf8_decode(norm + i + l, nl - i - l, &next);
+      if (nl2 && ((next >= 0x4E00 && next <= 0x9FFF) || (next >= 0x30A1 && next <= 0x30FA)))
+        add_counter(ctr, &nc, norm + i + l, nl2);
+    }
+    i += l;
+  }
+  for (size_t c = 0; c < nc; c++)
+    for (size_t d = 0; d < GROUND_NUMERALS; d++) {
+      int rc = sk_buf_append_str(out, k_numerals[d]);
+      if (!rc) rc = sk_buf_append_str(out, ctr[c]);
+      if (!rc) rc = sk_buf_append_byte(out, ' ');
+      if (rc) return rc;
+    }
+  return SK_OK;
+}
+
+static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, const double *qw, size_t nqw,
+                          const sk_buf *answer, const ground_rank_params *p, int s, frow **rows, size_t *n, sk_err *err) {
   *rows = NULL;
   *n = 0;
   if (tok->len == 0) return SK_OK;
@@ -279,12 +333,25 @@ static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, con
     return sk_err_set(err, SK_EIO, "retrieve: %s", sqlite3_errmsg(db));
   sk_buf match;
   sk_buf_init(&match, GROUND_MATCH_MAX_BYTES);
-  double idf[GROUND_QUERY_TOKENS_MAX];
+  double idf[GROUND_QUERY_TOKENS_MAX + GROUND_ANSWER_PHRASES_MAX];
   size_t nt = 0;
-  int rc = build_match_idf(df_st, n_docs, tok, &match, idf, &nt);
+  int rc = build_match_idf(df_st, n_docs, tok, &match, qw, nqw, idf, &nt);
   sqlite3_finalize(df_st);
   if (rc) { sk_buf_release(&match); return sk_err_set(err, rc, "query too long"); }
   if (nt == 0) { sk_buf_release(&match); return SK_OK; }
+  /* answer-type phrases: weight -1 (rank.h), counted only by the answer-window feature */
+  for (const char *a = answer ? answer->data : NULL, *end = a ? a + answer->len : NULL; a && a < end && !rc;) {
+    const char *sp = memchr(a, ' ', (size_t)(end - a));
+    size_t l = sp ? (size_t)(sp - a) : (size_t)(end - a);
+    if (l && nt < GROUND_QUERY_TOKENS_MAX + GROUND_ANSWER_PHRASES_MAX) {
+      rc = sk_buf_append_str(&match, " OR \"");
+      if (!rc) rc = sk_buf_append(&match, a, l);
+      if (!rc) rc = sk_buf_append_byte(&match, '"');
+      idf[nt++] = -1.0;
+    }
+    a = sp ? sp + 1 : end;
+  }
+  if (rc) { sk_buf_release(&match); return sk_err_set(err, rc, "query too long"); }
   snprintf(sql, sizeof sql, "SELECT rowid, sk_rank(%s, ?2, ?3, ?4, ?5, ?6) FROM %s WHERE %s MATCH ?1 LIMIT %d", table, table,
            table, GROUND_RANK_ROWS_MAX);
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -354,15 +421,24 @@ int ground_rank_candidates(ground_index *ix, const char *query, const ground_ran
   sk_buf_init(&tok[0], GROUND_QUERY_MAX_BYTES * 4);
   sk_buf_init(&tok[1], GROUND_QUERY_MAX_BYTES * 4);
   frow *fr[2] = {NULL, NULL};
+  sk_buf ans;
+  sk_buf_init(&ans, GROUND_ANSWER_PHRASES_MAX * 8);
   size_t nf[2] = {0, 0};
   ground_rank_row *out = NULL;
   struct ground_tagger *tg = ground_index_tagger(ix);
   sqlite3 *db = ground_index_db(ix);
-  if ((rc = ground_query_bigrams(tg, norm, nl, &tok[0], err))) goto done;
+  unsigned char kind[GROUND_QUERY_TOKENS_MAX];
+  double qw[GROUND_QUERY_TOKENS_MAX];
+  size_t nk = 0;
+  if ((rc = ground_query_bigrams_kind(tg, norm, nl, &tok[0], kind, GROUND_QUERY_TOKENS_MAX, &nk, err))) goto done;
+  if (nk > GROUND_QUERY_TOKENS_MAX) nk = GROUND_QUERY_TOKENS_MAX;
+  for (size_t i = 0; i < nk; i++) qw[i] = kind[i] == 2 ? 1.0 : p->boundary_bigram;
   if (tg && (rc = ground_words(tg, norm, nl, &tok[1], err))) goto done;
+  if ((rc = answer_phrases(norm, nl, &ans))) { rc = sk_err_set(err, rc, "answer phrases"); goto done; }
   static const char *const tables[2] = {"fts_bi", "fts_w"};
   for (int s = 0; s < 2; s++)
-    if ((rc = feature_stream(db, tables[s], &tok[s], p, s, &fr[s], &nf[s], err))) goto done;
+    if ((rc = feature_stream(db, tables[s], &tok[s], s ? NULL : qw, s ? 0 : nk, s ? NULL : &ans, p, s, &fr[s], &nf[s], err)))
+      goto done;
   out = sk_calloc(nf[0] + nf[1] + 1, sizeof *out);
   if (!out) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
   double best[2] = {0, 0};
@@ -388,6 +464,7 @@ done:
   sk_free(fr[1]);
   sk_buf_release(&tok[0]);
   sk_buf_release(&tok[1]);
+  sk_buf_release(&ans);
   sk_free(norm);
   return rc;
 }

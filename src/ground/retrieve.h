@@ -37,6 +37,7 @@ typedef struct ground_rank_params {
   double k1[2], b[2];
   int win_long[2], win_short[2];             /* tokens */
   double weight[2][GROUND_RANK_NFEAT];       /* per stream and feature */
+  double boundary_bigram;                    /* query-term weight of a bigram straddling content and a particle */
 } ground_rank_params;
 
 typedef struct ground_rank_row {
