@@ -11,7 +11,7 @@
  *   [3] best short window: the same over WIN_SHORT tokens (proximity: terms next to each other);
  *   [4] best answer window: as [2], over the long windows that also hold an answer-type phrase.
  * A negative weight marks an answer-type phrase rather than a query term: a number followed by
- * the counter the question asks for (何年 -> 1年, 3年 ...; いつ -> 年/日). It counts only in [4]. */
+ * the counter the question asks for (何年 -> 1年, 3年 ...; いつ -> 年/日). It counts only in [4].
  * The features are combined by the caller (retrieve.c). */
 #ifndef SK_GROUND_RANK_H
 #define SK_GROUND_RANK_H
