@@ -262,9 +262,13 @@ int main(int argc, char **argv) {
         *x = best_x;
       }
       fit_eval(fq, nfq, chunk_doc, n_chunk_doc, &prm, &t);
-      printf("round %d weights bigram {%.2f, %.2f, %.2f, %.2f} words {%.2f, %.2f, %.2f, %.2f}\n", round,
-             prm.weight[0][0], prm.weight[0][1], prm.weight[0][2], prm.weight[0][3], prm.weight[1][0], prm.weight[1][1],
-             prm.weight[1][2], prm.weight[1][3]);
+      printf("round %d weights", round);
+      for (int st = 0; st < 2; st++) {
+        printf(" %s {", st ? "words" : "bigram");
+        for (int f = 0; f < GROUND_RANK_NFEAT; f++) printf("%s%.2f", f ? ", " : "", prm.weight[st][f]);
+        printf("}");
+      }
+      printf("\n");
       tally_print("  fitted", &t, 0);
     }
     for (size_t i = 0; i < nfq; i++) sk_free(fq[i].rows);

@@ -40,8 +40,8 @@ static double best_window(const hit *h, int nh, int win, const double *w, int *c
 }
 
 static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_context *sc, int argc, sqlite3_value **argv) {
-  if (argc != 5) {
-    sqlite3_result_error(sc, "sk_rank(table, weights, k1, b, win_long, win_short)", -1);
+  if (argc != 6) {
+    sqlite3_result_error(sc, "sk_rank(table, weights, k1, b, win_long, win_short, next)", -1);
     return;
   }
   int np = api->xPhraseCount(fc);
@@ -56,6 +56,13 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
   }
   double w[RANK_PHRASES_MAX];
   memcpy(w, wblob, (size_t)np * sizeof(double)); /* the blob may be unaligned */
+  int next[RANK_PHRASES_MAX];
+  const void *nblob = sqlite3_value_blob(argv[5]);
+  int nbytes = sqlite3_value_bytes(argv[5]);
+  for (int p = 0; p < np; p++) next[p] = -1;
+  if (nblob && nbytes == np * (int)sizeof(int)) memcpy(next, nblob, (size_t)nbytes);
+  for (int p = 0; p < np; p++)
+    if (next[p] >= np || next[p] < -1) next[p] = -1;
   int ninst = 0, dl = 0;
   sqlite3_int64 nrows = 0, total = 0;
   if (api->xInstCount(fc, &ninst) != SQLITE_OK || api->xColumnSize(fc, 0, &dl) != SQLITE_OK ||
@@ -94,6 +101,22 @@ static void rank_fn(const Fts5ExtensionApi *api, Fts5Context *fc, sqlite3_contex
   f[2] = wsum > 0 ? best_window(h, nh, wl, w, cnt, np, 0) / wsum : 0;
   f[3] = wsum > 0 ? best_window(h, nh, ws, w, cnt, np, 0) / wsum : 0;
   f[4] = wsum > 0 ? best_window(h, nh, wl, w, cnt, np, 1) / wsum : 0;
+  /* [5] ordered pairs: the weighted share of the query's adjacent term pairs (p, next[p]) found
+   * next to each other in the same order (for bigrams: the query's character trigrams) */
+  double pair_sum = 0, pair_got = 0;
+  for (int p = 0; p < np; p++)
+    if (next[p] >= 0 && w[p] >= 0 && w[next[p]] >= 0) pair_sum += w[p] < w[next[p]] ? w[p] : w[next[p]];
+  for (int i = 0; i < nh && pair_sum > 0; i++) {
+    int p = h[i].phrase, q = p >= 0 ? next[p] : -1;
+    if (q < 0 || w[p] < 0 || w[q] < 0 || cnt[p] < 0) continue;
+    for (int j = i + 1; j < nh && h[j].off <= h[i].off + 1; j++)
+      if (h[j].phrase == q && h[j].off == h[i].off + 1) {
+        pair_got += w[p] < w[q] ? w[p] : w[q];
+        cnt[p] = -1; /* count each pair once */
+        break;
+      }
+  }
+  f[5] = pair_sum > 0 ? pair_got / pair_sum : 0;
   sk_free(h);
   sqlite3_result_blob(sc, f, sizeof f, SQLITE_TRANSIENT);
 }

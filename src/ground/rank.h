@@ -1,7 +1,7 @@
 /* rank.h — the ranking features of a chunk for a query, computed inside SQLite by an FTS5
  * auxiliary function over the positions of the matched query terms.
  *
- * `sk_rank(TABLE, WEIGHTS, K1, B, WIN_LONG, WIN_SHORT)` (registered on every collection
+ * `sk_rank(TABLE, WEIGHTS, K1, B, WIN_LONG, WIN_SHORT, NEXT)` (registered on every collection
  * connection) returns a blob of GROUND_RANK_NFEAT doubles for the current row:
  *   [0] BM25 with the given k1 and b, each query term (FTS5 phrase i) weighted by WEIGHTS[i]
  *       (a blob of doubles: the caller passes IDF x query-term weight);
@@ -10,6 +10,9 @@
  *       WIN_LONG consecutive tokens (about a sentence: the answer sits in one sentence);
  *   [3] best short window: the same over WIN_SHORT tokens (proximity: terms next to each other);
  *   [4] best answer window: as [2], over the long windows that also hold an answer-type phrase.
+ *   [5] ordered pairs: the weighted share of the query's adjacent term pairs (phrase i followed by
+ *       phrase NEXT[i], a blob of ints, -1 for none) found adjacent and in order in the chunk
+ *       (a sequential-dependence signal; for bigrams, the query's character trigrams).
  * A negative weight marks an answer-type phrase rather than a query term: a number followed by
  * the counter the question asks for (何年 -> 1年, 3年 ...; いつ -> 年/日). It counts only in [4].
  * The features are combined by the caller (retrieve.c). */
@@ -18,7 +21,7 @@
 
 #include "base/err.h"
 
-#define GROUND_RANK_NFEAT 5
+#define GROUND_RANK_NFEAT 6
 /* Longest window accepted (tokens); a window as long as a chunk is the coverage feature. */
 #define GROUND_RANK_WIN_MAX 4096
 

@@ -25,7 +25,7 @@ typedef struct cand {
 /* Builds `"t1" OR "t2" ...` from space-separated tokens, deduplicated, at most
  * GROUND_QUERY_TOKENS_MAX. Tokens hold only letters/digits, so quoting is safe. */
 static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match, const double *qw, size_t nqw,
-                           double *idf, size_t *n_idf) {
+                           double *idf, size_t *n_idf, int *phrase_of) {
   size_t count = 0, ordinal = 0;
   const char *p = tok->data, *end = tok->data + tok->len;
   while (p && p < end && count < GROUND_QUERY_TOKENS_MAX) {
@@ -33,13 +33,14 @@ static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *to
     size_t l = sp ? (size_t)(sp - p) : (size_t)(end - p);
     if (l) {
       /* dedupe: look for the same quoted token already in match */
-      int dup = 0;
-      for (const char *q = match->data; q && q < match->data + match->len;) {
+      int dup = 0, at = 0;
+      for (const char *q = match->data; q && q < match->data + match->len; at++) {
         const char *qe = memchr(q + 1, '"', (size_t)(match->data + match->len - q - 1));
         if (!qe) break;
         if ((size_t)(qe - q - 1) == l && !memcmp(q + 1, p, l)) { dup = 1; break; }
         q = memchr(qe + 1, '"', (size_t)(match->data + match->len - qe - 1));
       }
+      if (phrase_of && ordinal < GROUND_QUERY_TOKENS_MAX) phrase_of[ordinal] = dup ? at : -1;
       double df = 0;
       if (!dup && df_st) {
         /* FTS5's BM25 gives a term in more than half of the chunks an IDF of ~0: it cannot
@@ -58,6 +59,7 @@ static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *to
         if (!rc) rc = sk_buf_append_byte(match, '"');
         if (rc) return rc;
         /* Lucene's BM25 IDF (always > 0) */
+        if (phrase_of && ordinal < GROUND_QUERY_TOKENS_MAX) phrase_of[ordinal] = (int)count;
         if (idf) idf[count] = log(1.0 + ((double)n_docs - df + 0.5) / (df + 0.5)) * (qw && ordinal < nqw ? qw[ordinal] : 1.0);
         count++;
       }
@@ -70,7 +72,7 @@ static int build_match_idf(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *to
 }
 
 static int build_match(sqlite3_stmt *df_st, int64_t n_docs, const sk_buf *tok, sk_buf *match) {
-  return build_match_idf(df_st, n_docs, tok, match, NULL, 0, NULL, NULL);
+  return build_match_idf(df_st, n_docs, tok, match, NULL, 0, NULL, NULL, NULL);
 }
 
 /* Ranks one FTS table; c gets up to GROUND_CANDIDATES (id, positive BM25 score), best first. */
@@ -246,7 +248,7 @@ static const ground_rank_params k_defaults = {
     .b = {0.75, 0.75},
     .win_long = {40, 15},
     .win_short = {8, 4},
-    .weight = {{1.0, 1.4, 1.0, 0.5, 0.0}, {0.3, 2.0, 0.3, 0.05, 0.0}},
+    .weight = {{1.0, 1.4, 1.0, 0.5, 0.0, 0.0}, {0.3, 2.0, 0.3, 0.05, 0.0, 0.0}},
     .boundary_bigram = 1.0,
 };
 
@@ -335,7 +337,9 @@ static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, con
   sk_buf_init(&match, GROUND_MATCH_MAX_BYTES);
   double idf[GROUND_QUERY_TOKENS_MAX + GROUND_ANSWER_PHRASES_MAX];
   size_t nt = 0;
-  int rc = build_match_idf(df_st, n_docs, tok, &match, qw, nqw, idf, &nt);
+  int phrase_of[GROUND_QUERY_TOKENS_MAX];
+  for (size_t i = 0; i < GROUND_QUERY_TOKENS_MAX; i++) phrase_of[i] = -1;
+  int rc = build_match_idf(df_st, n_docs, tok, &match, qw, nqw, idf, &nt, phrase_of);
   sqlite3_finalize(df_st);
   if (rc) { sk_buf_release(&match); return sk_err_set(err, rc, "query too long"); }
   if (nt == 0) { sk_buf_release(&match); return SK_OK; }
@@ -352,8 +356,31 @@ static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, con
     a = sp ? sp + 1 : end;
   }
   if (rc) { sk_buf_release(&match); return sk_err_set(err, rc, "query too long"); }
-  snprintf(sql, sizeof sql, "SELECT rowid, sk_rank(%s, ?2, ?3, ?4, ?5, ?6) FROM %s WHERE %s MATCH ?1 LIMIT %d", table, table,
-           table, GROUND_RANK_ROWS_MAX);
+  /* next[i]: the phrase that follows phrase i in the query text, overlapping it by one character
+   * (ab then bc: the query holds abc), for the ordered-pair feature; -1 when none. */
+  int next[GROUND_QUERY_TOKENS_MAX + GROUND_ANSWER_PHRASES_MAX];
+  for (size_t i = 0; i < nt; i++) next[i] = -1;
+  const char *prev = NULL;
+  size_t prev_l = 0, ord = 0;
+  for (const char *q = tok->data, *end = tok->data + tok->len; q < end && ord < GROUND_QUERY_TOKENS_MAX;) {
+    const char *sp = memchr(q, ' ', (size_t)(end - q));
+    size_t l = sp ? (size_t)(sp - q) : (size_t)(end - q);
+    if (!l) { q = sp ? sp + 1 : end; continue; }
+    if (prev && ord > 0) {
+      int a = phrase_of[ord - 1], b = phrase_of[ord];
+      /* last character of prev == first character of this token */
+      size_t fl = sk_utf8_decode(q, l, &(uint32_t){0}), pl = prev_l;
+      while (pl > 0 && ((unsigned char)prev[pl - 1] & 0xC0) == 0x80) pl--;
+      size_t last_l = pl > 0 ? prev_l - (pl - 1) : 0;
+      if (a >= 0 && b >= 0 && a != b && next[a] < 0 && fl && last_l == fl && !memcmp(prev + prev_l - fl, q, fl)) next[a] = b;
+    }
+    prev = q;
+    prev_l = l;
+    ord++;
+    q = sp ? sp + 1 : end;
+  }
+  snprintf(sql, sizeof sql, "SELECT rowid, sk_rank(%s, ?2, ?3, ?4, ?5, ?6, ?7) FROM %s WHERE %s MATCH ?1 LIMIT %d", table,
+           table, table, GROUND_RANK_ROWS_MAX);
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
     sk_buf_release(&match);
     return sk_err_set(err, SK_EIO, "retrieve: %s", sqlite3_errmsg(db));
@@ -364,6 +391,7 @@ static int feature_stream(sqlite3 *db, const char *table, const sk_buf *tok, con
   sqlite3_bind_double(st, 4, p->b[s]);
   sqlite3_bind_int(st, 5, p->win_long[s]);
   sqlite3_bind_int(st, 6, p->win_short[s]);
+  sqlite3_bind_blob(st, 7, next, (int)(nt * sizeof(int)), SQLITE_STATIC);
   size_t cap = 0;
   frow *r = NULL;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
