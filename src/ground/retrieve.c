@@ -248,8 +248,8 @@ static const ground_rank_params k_defaults = {
     .b = {0.75, 0.75},
     .win_long = {40, 15},
     .win_short = {8, 4},
-    .weight = {{1.0, 1.4, 1.0, 0.5, 0.0, 0.0}, {0.3, 2.0, 0.3, 0.05, 0.0, 0.0}},
-    .boundary_bigram = 1.0,
+    .weight = {{1.0, 1.4, 1.0, 0.5, 1.4, 0.0}, {0.3, 2.0, 0.2, 0.2, 0.0, 0.2}},
+    .boundary_bigram = 0.25,
 };
 
 const ground_rank_params *ground_rank_defaults(void) { return &k_defaults; }
