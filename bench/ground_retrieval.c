@@ -28,8 +28,10 @@
 #define FLOOR_R5 0.975
 #define GOAL_R1 0.90
 #define GOAL_R5 0.98
-#define GUARD_R1 0.845 /* regression guard asserted by --check: just below what the default reaches */
-#define GUARD_R5 0.970
+/* Regression guard asserted by --check: just below what the default reaches (all questions
+ * 0.8748 / 0.9789; every 4th, as the sanitizer ctest runs, 0.8853 / 0.9817). */
+#define GUARD_R1 0.870
+#define GUARD_R5 0.976
 /* Candidates per question kept for --fit (best by the current weights). */
 #define FIT_DEPTH 100
 #define MAX_DOCS 4096
@@ -38,6 +40,7 @@
 typedef struct q {
   char *text;
   int doc;
+  size_t num; /* position in the data set: its parity names the half */
 } q;
 
 static double now_s(void) {
@@ -185,7 +188,7 @@ int main(int argc, char **argv) {
         json_t *qa;
         json_array_foreach(json_object_get(para, "qas"), qi, qa) {
           const char *qt = json_string_value(json_object_get(qa, "question"));
-          if (qt && nq < MAX_QS) qs[nq++] = (q){(char *)qt, (int)d};
+          if (qt && nq < MAX_QS) qs[nq] = (q){(char *)qt, (int)d, nq}, nq++;
         }
       }
     }
@@ -242,7 +245,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       if (n > FIT_DEPTH) n = FIT_DEPTH; /* best by the starting weights */
-      fq[nfq++] = (fitq){rows, n, qs[i].doc, i};
+      fq[nfq++] = (fitq){rows, n, qs[i].doc, qs[i].num};
     }
     static const double grid[] = {0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0};
     tally t;
@@ -303,7 +306,7 @@ int main(int argc, char **argv) {
         ranked[j] = rows ? ((size_t)rows[j].id < n_chunk_doc ? chunk_doc[rows[j].id] : -1) : atoi(h[j].source);
       if (h && n) top = h[0].text;
       int rank = doc_rank(ranked, n, qs[i].doc);
-      tally_add(&t, i, rank);
+      tally_add(&t, qs[i].num, rank);
       if (show && n && rank != 1)
         printf("MISS q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].text, docs[qs[i].doc], top ? top : "");
       ground_hits_free(h, h ? n : 0);
