@@ -1,9 +1,12 @@
 /* retrieve.h — ranked retrieval of chunks for a question.
  *
- * Method (held fixed, not tuned to one data set): the query is NFKC-normalised and turned into
- * the same two token streams as the chunks (character bigrams; MeCab content words). Each stream
- * is ranked by FTS5's BM25 (k1 = 1.2, b = 0.75) over its candidates, and the two rankings are
- * fused (see ground_fusion). Without MeCab only the bigram ranking is used. */
+ * Method: the query is NFKC-normalised and turned into the same two token streams as the chunks
+ * (character bigrams without function-only bigrams; MeCab content words). The default ranking
+ * scores every chunk matching a query term by a weighted sum of per-stream features computed
+ * by the sk_rank FTS5 function (rank.h: BM25, coverage, best sentence-sized and short windows,
+ * an answer-type window, ordered pairs); the weights were fitted on one half of JaQuAD dev and
+ * checked on the other (docs/ground.md). Without MeCab only the bigram stream is used. The
+ * other modes (per-stream BM25, RRF, the previous score fusion) remain for comparison. */
 #ifndef SK_GROUND_RETRIEVE_H
 #define SK_GROUND_RETRIEVE_H
 
