@@ -1,6 +1,7 @@
 /* scan.c — the scanner: normalise, run every recogniser, resolve overlaps, map spans back to
  * the original bytes. */
 #include <mecab.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,41 +233,52 @@ done:
 
 /* ---- character helpers ---- */
 
+static uint8_t cp_class(uint32_t cp) {
+  uint8_t f = CL_START;
+  if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
+  if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
+  if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
+  if (cp_katakana(cp)) f |= CL_KATA;
+  if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
+  if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
+  return f;
+}
+
+/* Class byte of every code point with a 3-byte UTF-8 form, built once: the class pass is then
+ * one table load per code point (64 KB, cache-resident on Japanese text). */
+static uint8_t g_cls3[0x10000];
+static pthread_once_t g_cls3_once = PTHREAD_ONCE_INIT;
+static void cls3_init(void) {
+  for (uint32_t cp = 0x800; cp <= 0xFFFF; cp++) g_cls3[cp] = cp_class(cp);
+}
+
 uint8_t *pii_classes_build(const pii_norm *n) {
-  uint8_t *c = sk_calloc(n->len + 1, 1);
+  pthread_once(&g_cls3_once, cls3_init);
+  uint8_t *c = sk_malloc(n->len + 1);
   if (!c) return NULL;
-  const char *s = n->s;
-  for (size_t i = 0; i < n->len;) {
-    unsigned char b = (unsigned char)s[i];
+  const unsigned char *u = (const unsigned char *)n->s;
+  size_t len = n->len;
+  for (size_t i = 0; i < len;) {
+    unsigned char b = u[i];
     if (b < 0x80) {
       c[i++] = CL_START;
       continue;
     }
-    uint32_t cp;
-    size_t k;
-    const unsigned char *u = (const unsigned char *)s + i;
     /* the normalised text is valid UTF-8 (normalize.h): decode without re-validating */
-    if (b >= 0xE0 && b < 0xF0 && i + 3 <= n->len) {
-      cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-      k = 3;
-    } else {
-      k = ch_at(s, n->len, i, &cp);
-    }
-    if (cp >= 0x4E00 && cp <= 0x9FFF) { /* the common case first: unified ideographs */
-      c[i] = (uint8_t)(CL_START | CL_KANJI | CL_KANJIISH | (cp_kanji_num(cp) ? CL_KANJI_NUM : 0));
-      i += k;
+    if (b >= 0xE0 && b < 0xF0 && i + 3 <= len) {
+      uint32_t cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (u[i + 2] & 0x3F);
+      c[i] = g_cls3[cp];
+      c[i + 1] = c[i + 2] = 0;
+      i += 3;
       continue;
     }
-    uint8_t f = CL_START;
-    if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
-    if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
-    if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
-    if (cp_katakana(cp)) f |= CL_KATA;
-    if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
-    if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
-    c[i] = f;
+    uint32_t cp;
+    size_t k = ch_at(n->s, len, i, &cp);
+    c[i] = cp_class(cp);
+    for (size_t j = 1; j < k; j++) c[i + j] = 0;
     i += k;
   }
+  c[len] = 0;
   return c;
 }
 
