@@ -43,6 +43,9 @@ enum {
   CL_KANJI_NUM = 1 << 6 /* 一二三四五六七八九十〇百千 */
 };
 
+/* IPADIC numbers its parts of speech 0..68; larger ids are classified without the cache. */
+#define PII_POS_CACHE 256
+
 /* One scan: the normalised text and the candidate list. */
 typedef struct pii_doc {
   const pii_scanner *sc;
@@ -55,6 +58,7 @@ typedef struct pii_doc {
   size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
   struct pii_mnode *mc_nodes;    /* token spans and classes */
   size_t mc_count, mc_cap;
+  uint8_t pos_cache[PII_POS_CACHE]; /* MeCab part-of-speech classes by posid (person.c) */
   struct pii_tcache *tc; /* table layout of the last line asked about (context.c) */
   int oom;              /* set when a candidate could not be stored */
 } pii_doc;

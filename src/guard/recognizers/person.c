@@ -195,6 +195,27 @@ static void sentence(const pii_doc *d, size_t st, size_t en, size_t *pa, size_t 
   *pb = b;
 }
 
+/* What a token's part of speech says, from its feature string (品詞,細分類1,…). */
+enum { PC_KNOWN = 1, PC_PERSON = 2, PC_PROPER = 4, PC_FUNCTION = 8 };
+static uint8_t pos_class_of(const char *f) {
+  uint8_t c = PC_KNOWN;
+  if (!strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"))) c |= PC_PERSON;
+  if (!strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"))) c |= PC_PROPER;
+  if (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) || !strncmp(f, "助動詞", 9))
+    c |= PC_FUNCTION;
+  return c;
+}
+/* The class depends only on the part-of-speech fields, which the dictionary numbers (posid,
+ * IPADIC's pos-id.def): cached per posid for the scan, so the feature string of each token is
+ * read once per part of speech instead of once per token. posid 0 (a dictionary built without
+ * pos-id.def numbers everything 0) is never cached. */
+static uint8_t pos_class(pii_doc *d, const mecab_node_t *n) {
+  unsigned id = n->posid;
+  if (id == 0 || id >= PII_POS_CACHE) return pos_class_of(n->feature);
+  if (!d->pos_cache[id]) d->pos_cache[id] = pos_class_of(n->feature);
+  return d->pos_cache[id];
+}
+
 static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
   const pii_scanner *sc = d->sc;
   if (!d->mecab_tagger) {
@@ -218,13 +239,12 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
       d->mc_nodes = nn;
       d->mc_cap = nc;
     }
-    const char *f = n->feature;
     bool unk = n->stat == MECAB_UNK_NODE;
     pii_mnode m = {.start = (uint32_t)(n->surface - s), .end = (uint32_t)(n->surface - s + n->length)};
-    m.person = !strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
-    m.proper = unk || !strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"));
-    m.function = !unk && (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) ||
-                          !strncmp(f, "助動詞", 9));
+    uint8_t pc = pos_class(d, n);
+    m.person = (pc & PC_PERSON) != 0;
+    m.proper = unk || (pc & PC_PROPER);
+    m.function = !unk && (pc & PC_FUNCTION);
     d->mc_nodes[d->mc_count++] = m;
   }
   d->mc_end = b;
