@@ -1,7 +1,7 @@
 /* bench_guard.c — guard throughput: scans long Japanese text (the .txt files of ../shared/data/aozora, or
  * the files given) with every recogniser on, on one core, and prints MB/s.
  *
- *   bench_guard [--seconds S] [--threads N] [--only PHASE] [--dump FILE] [FILE...]
+ *   bench_guard [--seconds S] [--passes N] [--threads N] [--only PHASE] [--dump FILE] [FILE...]
  *
  * The texts are scanned whole file by file, repeatedly, until S seconds of this thread's CPU time
  * (default 3) have passed — MB/s per core, unaffected by other load on the machine;
@@ -76,9 +76,13 @@ static double run_wall(const pii_scanner *sc, const text *t, int threads, double
   return (double)bytes / el / 1e6;
 }
 
+/* --passes N: exactly N passes per figure (for perf stat / callgrind), 0: timed by --seconds */
+static long g_passes;
+
 static double run(const pii_scanner *sc, const text *t, size_t nt, double seconds, size_t *found) {
   double t0 = now_s(), el = 0;
   size_t bytes = 0;
+  long pass = 0;
   *found = 0;
   do {
     for (size_t i = 0; i < nt; i++) {
@@ -94,18 +98,20 @@ static double run(const pii_scanner *sc, const text *t, size_t nt, double second
       pii_findings_release(&f);
     }
     el = now_s() - t0;
-  } while (el < seconds);
+    pass++;
+  } while (g_passes ? pass < g_passes : el < seconds);
   return (double)bytes / el / 1e6;
 }
 
 static void usage(FILE *o) {
   fprintf(o,
-          "usage: bench_guard [--seconds S] [--threads N] [--only PHASE] [--dump FILE] [FILE...]\n"
+          "usage: bench_guard [--seconds S] [--passes N] [--threads N] [--only PHASE] [--dump FILE] [FILE...]\n"
           "  Scans FILEs (default ../shared/data/aozora/*.txt, run from the repository root) with\n"
           "  every recogniser on and prints MB/s per core (thread CPU time).\n"
           "  --seconds S   CPU seconds per figure (default 3)\n"
           "  --threads N   largest thread count of the pii_scan_parallel sweep (default: online CPUs)\n"
           "  --only PHASE  run one figure: aozora, dense, prompts or parallel\n"
+          "  --passes N    exactly N passes per single-thread figure instead of --seconds\n"
           "  --dump FILE   write every finding of one pass (regression oracle) before timing\n");
 }
 
@@ -128,6 +134,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[a], "--dump")) dump_path = argv[a + 1];
     else if (!strcmp(argv[a], "--threads")) max_threads = atoi(argv[a + 1]);
     else if (!strcmp(argv[a], "--only")) only = argv[a + 1];
+    else if (!strcmp(argv[a], "--passes")) g_passes = atol(argv[a + 1]);
     else {
       fprintf(stderr, "bench_guard: unknown option %s\n", argv[a]);
       usage(stderr);

@@ -254,14 +254,14 @@ static void cls3_init(void) {
 
 uint8_t *pii_classes_build(const pii_norm *n) {
   pthread_once(&g_cls3_once, cls3_init);
-  uint8_t *c = sk_malloc(n->len + 1);
+  uint8_t *c = sk_malloc(n->len + 1 + CL_PAD);
   if (!c) return NULL;
   const unsigned char *u = (const unsigned char *)n->s;
   size_t len = n->len;
   for (size_t i = 0; i < len;) {
     unsigned char b = u[i];
     if (b < 0x80) {
-      c[i++] = CL_START;
+      c[i++] = (uint8_t)(CL_START | (((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) ? CL_ASCII_UD : 0));
       continue;
     }
     /* the normalised text is valid UTF-8 (normalize.h): decode without re-validating */
@@ -278,7 +278,7 @@ uint8_t *pii_classes_build(const pii_norm *n) {
     for (size_t j = 1; j < k; j++) c[i + j] = 0;
     i += k;
   }
-  c[len] = 0;
+  memset(c + len, 0, 1 + CL_PAD);
   return c;
 }
 

@@ -315,7 +315,7 @@ static void person_kanji(pii_doc *d) {
   size_t len = d->n.len;
   for (size_t i = 0; i < len;) {
     if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
-      i++;
+      i = cls_skip(cls, i, len, CL_KANJI);
       continue;
     }
     uint32_t cp;
@@ -444,7 +444,7 @@ static void person_kana(pii_doc *d) {
   const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len;) {
     if (!(cls[i] & CL_KANA_W)) { /* to the next kana */
-      i++;
+      i = cls_skip(cls, i, len, CL_KANA_W);
       continue;
     }
     bool hira = cls[i] & CL_HIRA;
@@ -557,7 +557,10 @@ static bool company_after(const char *s, size_t len, size_t e) {
 static void person_romaji(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len; i++) {
+    i = cls_skip(cls, i, len, CL_ASCII_UD); /* to the next capital (or digit) */
+    if (i >= len) break;
     if (!ch_upper(s[i]) || (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '.' ||
                                        s[i - 1] == '-' || s[i - 1] == '_')))
       continue;
