@@ -30,7 +30,18 @@ struct pii_lexicon {
   lex_slot *slots;
   size_t cap, count;
   uint64_t *filter; /* LEX_FILTER_BITS bits */
+  uint8_t *one;      /* 65536 flag bytes: the entries that are one 3-byte UTF-8 character */
 };
+
+/* One kanji or kana (3 bytes E0..EF 80..BF 80..BF) as a 16-bit key; -1 for anything else. The
+ * map from those bytes to the key is one to one. Scanners ask about single characters at
+ * almost every kanji of a text (the first step of every name): a 64 KB flag table answers
+ * without hashing or probing. */
+static inline int one_key(const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  if (n != 3 || (u[0] & 0xF0) != 0xE0 || (u[1] & 0xC0) != 0x80 || (u[2] & 0xC0) != 0x80) return -1;
+  return (int)(((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F));
+}
 
 static inline size_t filter_bit(uint32_t h) { return h & (LEX_FILTER_BITS - 1); }
 
@@ -64,6 +75,8 @@ static int grow(pii_lexicon *lx) {
 
 static int add(pii_lexicon *lx, const char *s, size_t n, unsigned flags) {
   if (n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
+  int key = one_key(s, n);
+  if (key >= 0) lx->one[key] |= (uint8_t)flags;
   if ((lx->count + 1) * 2 > lx->cap && grow(lx)) return SK_ENOMEM;
   uint32_t h = fnv1a(s, n);
   size_t j = h & (lx->cap - 1);
@@ -91,6 +104,8 @@ unsigned lex_lookup(const pii_lexicon *lx, const char *s, size_t n) {
 
 unsigned lex_lookup_hashed(const pii_lexicon *lx, const char *s, size_t n, uint32_t h) {
   if (!lx || n == 0 || n > LEX_MAX_NAME_BYTES) return 0;
+  int key = one_key(s, n);
+  if (key >= 0) return lx->one[key];
   if (!((lx->filter[filter_bit(h) >> 6] >> (filter_bit(h) & 63)) & 1)) return 0;
   size_t j = h & (lx->cap - 1);
   while (lx->slots[j].off) {
@@ -215,7 +230,8 @@ static pii_lexicon *lex_new(void) {
   if (!lx) return NULL;
   sk_buf_init(&lx->pool, LEX_MAX_POOL_BYTES);
   lx->filter = sk_calloc(LEX_FILTER_BITS / 64, sizeof *lx->filter);
-  if (!lx->filter || sk_buf_append_byte(&lx->pool, '\0') || grow(lx)) {
+  lx->one = sk_calloc(0x10000, 1);
+  if (!lx->filter || !lx->one || sk_buf_append_byte(&lx->pool, '\0') || grow(lx)) {
     lex_free(lx);
     return NULL;
   }
@@ -227,6 +243,7 @@ void lex_free(pii_lexicon *lx) {
   sk_buf_release(&lx->pool);
   sk_free(lx->slots);
   sk_free(lx->filter);
+  sk_free(lx->one);
   sk_free(lx);
 }
 

@@ -301,6 +301,28 @@ static size_t part_at(const pii_doc *d, size_t i, unsigned want, unsigned *got) 
   return best;
 }
 
+/* part_at for LEX_SURNAME|LEX_KANJI and LEX_GIVEN|LEX_KANJI at once (the walk and the probes
+ * are the same): returns the surname end and sets *given_end. */
+static size_t part_at_kanji2(const pii_doc *d, size_t i, size_t *given_end) {
+  const char *s = d->n.s;
+  size_t p = i, best_s = i, best_g = i;
+  uint32_t h = LEX_HASH_INIT;
+  const unsigned ws = LEX_SURNAME | LEX_KANJI, wg = LEX_GIVEN | LEX_KANJI;
+  for (size_t n = 0; n < PERSON_MAX_PART_CHARS && p < d->n.len; n++) {
+    uint32_t cp;
+    size_t k = ch_at(s, d->n.len, p, &cp);
+    if (!(is_kanjiish(cp) || (n > 0 && cp_hiragana(cp)) || cp == 0x3005)) break;
+    h = lex_hash_extend(h, s + p, k);
+    p += k;
+    unsigned f = lex_lookup_hashed(d->sc->lex, s + i, p - i, h);
+    if (!f) break; /* not a name and not the start of one */
+    if ((f & ws) == ws) best_s = p;
+    if ((f & wg) == wg) best_g = p;
+  }
+  *given_end = best_g;
+  return best_s;
+}
+
 static bool kanji_boundary_after(const pii_doc *d, size_t en) {
   if (en >= d->n.len) return true;
   uint32_t cp;
@@ -333,10 +355,11 @@ static void person_kanji(pii_doc *d) {
       i += k;
       continue;
     }
-    unsigned fs = 0, fg = 0;
-    size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
+    unsigned fg = 0;
+    size_t given_at_i; /* part_at(d, i, LEX_GIVEN | LEX_KANJI), found by the same walk */
+    size_t se = part_at_kanji2(d, i, &given_at_i);
     if (glued) {
-      size_t ge0 = se > i ? se : part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      size_t ge0 = se > i ? se : given_at_i;
       if (ge0 == i || !label_before(d, i)) {
         i += k;
         continue;
@@ -407,7 +430,7 @@ static void person_kanji(pii_doc *d) {
     score = 0;
     need_mecab = false;
     { /* given name alone: 花子さん, 妻の由香 */
-      size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      size_t ge = given_at_i;
       if (ge == i && label_before_in(d, i, LBL_RELATION)) {
         size_t q = i;
         int nk = 0;
