@@ -220,13 +220,17 @@ static uint8_t pos_class(pii_doc *d, const mecab_node_t *n) {
   return d->pos_cache[id];
 }
 
-static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
-  const pii_scanner *sc = d->sc;
+/* Creates the tagger and lattice on first use; false when they cannot be had. */
+static bool mecab_ready(pii_doc *d) {
   if (!d->mecab_tagger) {
-    d->mecab_tagger = mecab_model_new_tagger(sc->mecab_model);
-    d->mecab_lattice = mecab_model_new_lattice(sc->mecab_model);
-    if (!d->mecab_tagger || !d->mecab_lattice) return false;
+    d->mecab_tagger = mecab_model_new_tagger(d->sc->mecab_model);
+    d->mecab_lattice = mecab_model_new_lattice(d->sc->mecab_model);
   }
+  return d->mecab_tagger && d->mecab_lattice;
+}
+
+static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
+  if (!mecab_ready(d)) return false;
   const char *s = d->n.s;
   mecab_lattice_t *lat = d->mecab_lattice;
   mecab_lattice_set_sentence2(lat, s + a, b - a);
@@ -257,9 +261,27 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
 
 /* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
  * given name such as 結菜), none is a common word. Otherwise the first token must be 人名. */
+/* True when the dictionary holds a word that is exactly s[st,en) and is not a person's name
+ * (新築, 芝居, 西側, 厄介): one trie lookup at st instead of a sentence parse. MeCab's best path
+ * then takes that word whole; a name is never read there. Surfaces that are also 人名 entries
+ * (清) are left to the parse. */
+static bool common_word_at(pii_doc *d, size_t st, size_t en) {
+  mecab_lattice_t *lat = d->mecab_lattice;
+  const char *s = d->n.s;
+  bool common = false, person = false;
+  for (const mecab_node_t *n = mecab_model_lookup(d->sc->mecab_model, s + st, s + en, lat); n; n = n->bnext) {
+    if (n->stat != MECAB_NOR_NODE || n->length != en - st) continue;
+    if (pos_class(d, n) & PC_PERSON) person = true;
+    else common = true;
+  }
+  mecab_lattice_clear(lat); /* frees the looked-up nodes; the cached parse lives in mc_nodes */
+  return common && !person;
+}
+
 static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
   if (!d->sc->mecab_model) return false;
   if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
+    if (!proper_only && mecab_ready(d) && common_word_at(d, st, en)) return false;
     size_t a, b;
     sentence(d, st, en, &a, &b);
     if (!mecab_parse(d, a, b)) return false;
