@@ -84,6 +84,8 @@ typedef struct pii_doc {
   size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
   struct pii_mnode *mc_nodes;    /* token spans and classes */
   size_t mc_count, mc_cap;
+  struct pii_mmemo *memo;        /* parses of recent sentence windows (person.c) */
+  unsigned mc_parses;            /* MeCab parses so far in this scan */
   uint8_t pos_cache[PII_POS_CACHE]; /* MeCab part-of-speech classes by posid (person.c) */
   struct pii_tcache *tc; /* table layout of the last line asked about (context.c) */
   int oom;              /* set when a candidate could not be stored */
@@ -204,6 +206,7 @@ void rec_residence_card(pii_doc *d);
 void rec_date_of_birth(pii_doc *d);
 void rec_address(pii_doc *d);
 void rec_person(pii_doc *d);
+void pii_person_release(pii_doc *d); /* frees what rec_person keeps in d */
 void rec_table(pii_doc *d);
 
 /* Luhn / check digits (checks.c), digits as ASCII. */

@@ -224,6 +224,7 @@ done:
   if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
   if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
   sk_free(d.mc_nodes);
+  pii_person_release(&d);
   sk_free(d.tc);
   pii_findings_release(&d.cands);
   sk_free(cls);

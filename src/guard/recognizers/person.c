@@ -235,6 +235,7 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
   mecab_lattice_t *lat = d->mecab_lattice;
   mecab_lattice_set_sentence2(lat, s + a, b - a);
   d->mc_count = 0;
+  d->mc_parses++;
   d->mc_start = a;
   d->mc_end = 0;
   if (!mecab_parse_lattice(d->mecab_tagger, lat)) return false;
@@ -259,8 +260,6 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
   return true;
 }
 
-/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
- * given name such as 結菜), none is a common word. Otherwise the first token must be 人名. */
 /* True when the dictionary holds a word that is exactly s[st,en) and is not a person's name
  * (新築, 芝居, 西側, 厄介): one trie lookup at st instead of a sentence parse. MeCab's best path
  * then takes that word whole; a name is never read there. Surfaces that are also 人名 entries
@@ -278,13 +277,89 @@ static bool common_word_at(pii_doc *d, size_t st, size_t en) {
   return common && !person;
 }
 
+/* ---- parse memo: templated records repeat the same sentence windows (担当の佐藤が…), and a
+ * parse depends only on the window's bytes, so each scan keeps the token lists of up to
+ * PERSON_MEMO_SLOTS windows (direct-mapped by hash, compared byte for byte) and a window seen
+ * before is restored instead of parsed again: the same tokens, so the same findings. */
+#define PERSON_MEMO_SLOTS 512
+/* Windows longer than this are not memoised (2 x PERSON_MECAB_WINDOW plus a long name fits). */
+#define PERSON_MEMO_MAX_BYTES 192
+
+typedef struct memo_slot {
+  uint32_t len, count;           /* window bytes; tokens (len 0: empty slot) */
+  char bytes[PERSON_MEMO_MAX_BYTES];
+  pii_mnode *nodes;              /* offsets relative to the window start */
+} memo_slot;
+struct pii_mmemo {
+  memo_slot slot[PERSON_MEMO_SLOTS];
+};
+
+static memo_slot *memo_find(pii_doc *d, size_t a, size_t b, bool create) {
+  if (b - a > PERSON_MEMO_MAX_BYTES) return NULL;
+  if (!d->memo) { /* a short text parses once or not at all: no memo before the second parse */
+    if (!create || d->mc_parses < 2 || !(d->memo = sk_calloc(1, sizeof *d->memo))) return NULL;
+  }
+  uint32_t h = lex_hash_extend(LEX_HASH_INIT, d->n.s + a, b - a);
+  return &d->memo->slot[h % PERSON_MEMO_SLOTS];
+}
+
+/* Restores the parse of s[a,b) into mc_nodes when the memo has it. */
+static bool memo_get(pii_doc *d, size_t a, size_t b) {
+  memo_slot *m = memo_find(d, a, b, false);
+  if (!m || m->len != b - a || memcmp(m->bytes, d->n.s + a, b - a)) return false;
+  if (m->count > d->mc_cap) {
+    pii_mnode *nn = sk_realloc(d->mc_nodes, m->count * sizeof *nn);
+    if (!nn) return false;
+    d->mc_nodes = nn;
+    d->mc_cap = m->count;
+  }
+  for (uint32_t i = 0; i < m->count; i++) {
+    d->mc_nodes[i] = m->nodes[i];
+    d->mc_nodes[i].start += (uint32_t)a;
+    d->mc_nodes[i].end += (uint32_t)a;
+  }
+  d->mc_count = m->count;
+  d->mc_start = a;
+  d->mc_end = b;
+  return true;
+}
+
+/* Stores the parse now in mc_nodes (of s[a,b)); silently skipped when memory is short. */
+static void memo_put(pii_doc *d, size_t a, size_t b) {
+  memo_slot *m = memo_find(d, a, b, true);
+  if (!m) return;
+  pii_mnode *nn = sk_realloc(m->nodes, (d->mc_count ? d->mc_count : 1) * sizeof *nn);
+  if (!nn) return;
+  m->nodes = nn;
+  for (size_t i = 0; i < d->mc_count; i++) {
+    nn[i] = d->mc_nodes[i];
+    nn[i].start -= (uint32_t)a;
+    nn[i].end -= (uint32_t)a;
+  }
+  m->count = (uint32_t)d->mc_count;
+  m->len = (uint32_t)(b - a);
+  memcpy(m->bytes, d->n.s + a, b - a);
+}
+
+void pii_person_release(pii_doc *d) {
+  if (!d->memo) return;
+  for (size_t i = 0; i < PERSON_MEMO_SLOTS; i++) sk_free(d->memo->slot[i].nodes);
+  sk_free(d->memo);
+  d->memo = NULL;
+}
+
+/* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
+ * given name such as 結菜), none is a common word. Otherwise the first token must be 人名. */
 static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
   if (!d->sc->mecab_model) return false;
   if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
     if (!proper_only && mecab_ready(d) && common_word_at(d, st, en)) return false;
     size_t a, b;
     sentence(d, st, en, &a, &b);
-    if (!mecab_parse(d, a, b)) return false;
+    if (!memo_get(d, a, b)) {
+      if (!mecab_parse(d, a, b)) return false;
+      memo_put(d, a, b);
+    }
   }
   bool start_ok = false, end_ok = false, name_ok = false;
   for (size_t i = 0; i < d->mc_count; i++) {
