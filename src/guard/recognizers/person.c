@@ -108,7 +108,18 @@ static pthread_once_t g_label_once = PTHREAD_ONCE_INIT;
 
 static inline unsigned pair_key(unsigned char a, unsigned char b) { return ((a * 31u) ^ (b * 131u)) & 4095u; }
 
+/* Last character of each k_label word that ends in a 3-byte character (氏名 → 名): inside a
+ * kanji word a label can end before i only when the kanji before i is one of these. */
+static uint64_t g_label_last3[0x10000 / 64];
+
 static void label_filters_init(void) {
+  for (const pword *k = k_label; k->s; k++) {
+    if (k->n < 3) continue;
+    const unsigned char *u = (const unsigned char *)k->s + k->n - 3;
+    if ((u[0] & 0xF0) != 0xE0) continue;
+    unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    g_label_last3[cp >> 6] |= (uint64_t)1 << (cp & 63);
+  }
   for (int li = 0; li < LBL_LISTS; li++)
     for (const pword *k = k_label_lists[li]; k->s; k++) {
       assert(k->n >= 2); /* the filter looks at two bytes */
@@ -447,7 +458,20 @@ static void person_kanji(pii_doc *d) {
       continue;
     }
     /* inside a kanji word only a label right before can start a name: test that (cheap) before
-     * any lexicon probe */
+     * any lexicon probe; the kanji before i must be the last character of some label */
+    if (glued) {
+      pthread_once(&g_label_once, label_filters_init);
+      const unsigned char *u = (const unsigned char *)s + i - 3;
+      bool may = i >= 3 && (u[0] & 0xF0) == 0xE0;
+      if (may) {
+        unsigned pc = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+        may = (g_label_last3[pc >> 6] >> (pc & 63)) & 1;
+      }
+      if (!may) {
+        i += k;
+        continue;
+      }
+    }
     if (glued && !label_before(d, i)) {
       i += k;
       continue;
