@@ -79,7 +79,7 @@ static size_t norm_cp(uint32_t cp, const char *orig, size_t k, char *out) {
   utf8proc_int32_t tmp[NORM_MAX_EXPANSION];
   int last_bc = 0;
   utf8proc_ssize_t m = utf8proc_decompose_char((utf8proc_int32_t)cp, tmp, NORM_MAX_EXPANSION,
-                                               UTF8PROC_COMPAT | UTF8PROC_STABLE, &last_bc);
+                                               UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STABLE, &last_bc);
   if (m <= 0 || m > NORM_MAX_EXPANSION) {
     memcpy(out, orig, k);
     return k;
