@@ -197,10 +197,19 @@ static bool is_birth(pii_doc *d, size_t st, size_t en) {
   return o < 0 || b <= o;
 }
 
+static inline bool date_lead(unsigned char c) {
+  return (unsigned)(c - '0') < 10u || (unsigned)((c | 32) - 'a') < 26u || (unsigned)(c - 0xE4) < 3u;
+}
+
 void rec_date_of_birth(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
+    /* a date starts only at an ASCII letter or digit or at one of 明大昭平令 (lead bytes E4-E6);
+     * continuation bytes are never E4-E6, so stepping byte by byte to the next such byte lands
+     * on the same code points as walking them */
+    while (i < len && !date_lead((unsigned char)s[i])) i++;
+    if (i >= len) break;
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x80) {
       /* the normalised text is valid UTF-8: only the lead bytes of 明大昭平令 (E4-E6) matter */
