@@ -154,6 +154,31 @@ static int sort_by_score(pii_finding *v, size_t n) {
   return 0;
 }
 
+/* Kept findings never overlap, so their starts are distinct and any sort orders them the same
+ * way: the same bottom-up merge as above, by start (qsort's indirect calls were ~6% of a scan of
+ * PII-dense text). Returns SK_ENOMEM without touching v when the scratch cannot be had. */
+static int sort_by_start(pii_finding *v, size_t n) {
+  if (n < 2) return 0;
+  pii_finding *tmp = sk_malloc(n * sizeof *tmp);
+  if (!tmp) return SK_ENOMEM;
+  pii_finding *src = v, *dst = tmp;
+  for (size_t w = 1; w < n; w *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) dst[o++] = src[b].start < src[a].start ? src[b++] : src[a++];
+      while (a < mid) dst[o++] = src[a++];
+      while (b < hi) dst[o++] = src[b++];
+    }
+    pii_finding *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, n * sizeof *v);
+  sk_free(tmp);
+  return 0;
+}
+
 static int by_start(const void *pa, const void *pb) {
   const pii_finding *a = pa, *b = pb;
   return a->start < b->start ? -1 : a->start > b->start;
@@ -212,7 +237,8 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   }
   sk_free(taken);
   if (!rc) {
-    if (keep.count) qsort(keep.items, keep.count, sizeof *keep.items, by_start);
+    if (keep.count && sort_by_start(keep.items, keep.count))
+      qsort(keep.items, keep.count, sizeof *keep.items, by_start);
     for (size_t i = 0; i < keep.count && !rc; i++) {
       pii_finding f = keep.items[i];
       pii_norm_span(&d.n, f.start, f.end, &f.start, &f.end);
