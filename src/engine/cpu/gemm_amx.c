@@ -91,9 +91,9 @@ typedef struct amx_panel {
   _Alignas(64) int8_t codes[AMX_PANEL * AMX_KC];
   _Alignas(64) float ws[AMX_KC / AMX_MIN_SUB][AMX_PANEL]; /* weight scale per sub-block, row */
   _Alignas(64) float mn[AMX_KC / 32][AMX_PANEL];          /* −dmin·m per 32 (Q4_K/Q5_K) */
-  _Alignas(64) float fa[AMX_KC / AMX_MIN_SUB][AMX_TB];    /* activation scale per sub-block */
+  _Alignas(64) float fa[AMX_TB][AMX_KC / AMX_MIN_SUB];    /* activation scale per sub-block */
   _Alignas(64) float ab[AMX_KC / 32][AMX_TB];             /* d_a · Σ a per 32 (Q8_K bsums) */
-  _Alignas(64) int32_t c[4][AMX_TM * 16];                 /* the four tiles' int32 sums */
+  _Alignas(64) int32_t c[2][4][AMX_TM * 16]; /* the four tiles' int32 sums, double-buffered */
   _Alignas(64) float acc[AMX_TB][AMX_PANEL];
 } amx_panel;
 
@@ -241,13 +241,23 @@ static void act_scales(uint32_t wtype, const uint8_t *act, size_t act_stride, in
   const int mins = wtype == GTYPE_Q4_K || wtype == GTYPE_Q5_K;
   for (int t = 0; t < ntb; t++) {
     const uint8_t *a = act + (size_t)t * act_stride;
-    if (legacy) {
-      for (int s = 0; s < kc / 32; s++) p->fa[s][t] = H2F(((const block_q8_0 *)a)[k0 / 32 + s].d);
+    if (legacy) { /* 16 block scales at a time: gather the halves, convert F16 → F32 */
+      const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                               11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32((int)sizeof(block_q8_0)));
+      const uint8_t *a0 = a + (size_t)(k0 / 32) * sizeof(block_q8_0);
+      for (int s = 0; s < kc / 32; s += 16) {
+        const __mmask16 m = (__mmask16)(kc / 32 - s >= 16 ? 0xffff : (1u << (kc / 32 - s)) - 1);
+        /* the last gather stops at the row's last block: 4 bytes from its start, inside it */
+        const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx,
+                                                      a0 + (size_t)s * sizeof(block_q8_0), 1);
+        _mm512_storeu_ps(p->fa[t] + s, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g)));
+      }
       continue;
     }
     for (int e = 0; e < kc; e += QK_K) {
       const block_q8_K *y = (const block_q8_K *)a + (k0 + e) / QK_K;
-      for (int s = e / ks; s < (e + QK_K) / ks; s++) p->fa[s][t] = y->d;
+      for (int s = e / ks; s < (e + QK_K) / ks; s++) p->fa[t][s] = y->d;
       if (mins)
         for (int j = 0; j < 8; j++)
           p->ab[e / 32 + j][t] = y->d * (float)(y->bsums[2 * j] + y->bsums[2 * j + 1]);
@@ -255,14 +265,32 @@ static void act_scales(uint32_t wtype, const uint8_t *act, size_t act_stride, in
   }
 }
 
-/* acc[t][·] += Σ over the chunk's sub-blocks, for ntb = 16 or 32 tokens. */
+/* acc[t][·] += the int32 sums of sub-block s (in buffer c) × their scales. */
+static inline void epilogue(amx_panel *p, int s, const int32_t (*c)[AMX_TM * 16], int ntb) {
+  const __m512 w0 = _mm512_load_ps(p->ws[s]), w1 = _mm512_load_ps(p->ws[s] + 16);
+  for (int t = 0; t < ntb; t++) {
+    const __m512 f = _mm512_set1_ps(p->fa[t][s]);
+    const int32_t *c0 = c[(t / AMX_TM) * 2] + (t % AMX_TM) * 16;
+    const int32_t *c1 = c[(t / AMX_TM) * 2 + 1] + (t % AMX_TM) * 16;
+    float *acc = p->acc[t];
+    _mm512_store_ps(acc, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c0)),
+                                         _mm512_mul_ps(w0, f), _mm512_load_ps(acc)));
+    _mm512_store_ps(acc + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c1)),
+                                              _mm512_mul_ps(w1, f), _mm512_load_ps(acc + 16)));
+  }
+}
+
+/* acc[t][·] += Σ over the chunk's sub-blocks, for ntb = 16 or 32 tokens. Software-pipelined:
+ * the tiles of sub-block s are computed and stored while the float work of s − 1 runs (the
+ * vector loads of a tile store cannot be forwarded, they wait until the store retires). */
 static void chunk_product(uint32_t wtype, const uint8_t *act, size_t act_stride, int ntb, int k0,
                           int kc, amx_panel *p) {
   const int ks = wtype == GTYPE_Q6_K ? 16 : 32;
-  const int two = ntb > AMX_TM;
-  for (int s = 0; s < kc / ks; s++) {
+  const int two = ntb > AMX_TM, ns = kc / ks;
+  for (int s = 0; s < ns; s++) {
     const size_t off = act_off(wtype, k0 + s * ks);
     const int8_t *b = p->codes + (size_t)s * ks * AMX_PANEL;
+    int32_t(*c)[AMX_TM * 16] = p->c[s & 1];
     _tile_zero(T_C00);
     _tile_zero(T_C01);
     _tile_loadd(T_A0, act + off, (long)act_stride);
@@ -270,31 +298,24 @@ static void chunk_product(uint32_t wtype, const uint8_t *act, size_t act_stride,
     _tile_loadd(T_B1, b + 16 * ks, 64);
     _tile_dpbssd(T_C00, T_A0, T_B0);
     _tile_dpbssd(T_C01, T_A0, T_B1);
-    _tile_stored(T_C00, p->c[0], 64);
-    _tile_stored(T_C01, p->c[1], 64);
     if (two) {
       _tile_zero(T_C10);
       _tile_zero(T_C11);
       _tile_loadd(T_A1, act + (size_t)AMX_TM * act_stride + off, (long)act_stride);
       _tile_dpbssd(T_C10, T_A1, T_B0);
       _tile_dpbssd(T_C11, T_A1, T_B1);
-      _tile_stored(T_C10, p->c[2], 64);
-      _tile_stored(T_C11, p->c[3], 64);
+    }
+    _tile_stored(T_C00, c[0], 64);
+    _tile_stored(T_C01, c[1], 64);
+    if (two) {
+      _tile_stored(T_C10, c[2], 64);
+      _tile_stored(T_C11, c[3], 64);
     }
     __asm__ volatile("" ::: "memory"); /* the tile stores wrote p->c behind the compiler's back */
-    const __m512 w0 = _mm512_load_ps(p->ws[s]), w1 = _mm512_load_ps(p->ws[s] + 16);
-    for (int t = 0; t < ntb; t++) {
-      const __m512 f = _mm512_set1_ps(p->fa[s][t]);
-      const int32_t *c0 = p->c[(t / AMX_TM) * 2] + (t % AMX_TM) * 16;
-      const int32_t *c1 = p->c[(t / AMX_TM) * 2 + 1] + (t % AMX_TM) * 16;
-      float *acc = p->acc[t];
-      _mm512_store_ps(acc, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c0)),
-                                           _mm512_mul_ps(w0, f), _mm512_load_ps(acc)));
-      _mm512_store_ps(acc + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c1)),
-                                                _mm512_mul_ps(w1, f), _mm512_load_ps(acc + 16)));
-    }
-    __asm__ volatile("" ::: "memory");
+    if (s > 0) epilogue(p, s - 1, (const int32_t(*)[AMX_TM * 16])p->c[(s - 1) & 1], ntb);
   }
+  epilogue(p, ns - 1, (const int32_t(*)[AMX_TM * 16])p->c[(ns - 1) & 1], ntb);
+  __asm__ volatile("" ::: "memory");
   if (wtype == GTYPE_Q4_K || wtype == GTYPE_Q5_K)
     for (int j = 0; j < kc / 32; j++) {
       const __m512 m0 = _mm512_load_ps(p->mn[j]), m1 = _mm512_load_ps(p->mn[j] + 16);
