@@ -89,6 +89,7 @@ _Static_assert(sizeof(amx_tilecfg) == 64, "tile configuration is 64 bytes");
 /* The repacked panel of one chunk: codes in B-tile order, then per-sub-block scales. */
 typedef struct amx_panel {
   _Alignas(64) int8_t codes[AMX_PANEL * AMX_KC];
+  _Alignas(64) int8_t stage[AMX_PANEL][AMX_KC]; /* codes row-major before the transposition */
   _Alignas(64) float ws[AMX_KC / AMX_MIN_SUB][AMX_PANEL]; /* weight scale per sub-block, row */
   _Alignas(64) float mn[AMX_KC / 32][AMX_PANEL];          /* −dmin·m per 32 (Q4_K/Q5_K) */
   _Alignas(64) float fa[AMX_TB][AMX_KC / AMX_MIN_SUB];    /* activation scale per sub-block */
@@ -123,13 +124,50 @@ static inline void kq_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
   }
 }
 
-/* Writes 32 codes (elements e..e+31 of the chunk, e a multiple of 32) of panel row r into B-tile
- * order: sub-block s = e / ks, tile half r / 16, tile row (e % ks) / 4, column r % 16. */
+/* Stages 32 codes (elements e..e+31 of the chunk, e a multiple of 32) of panel row r, row-major;
+ * transpose() then moves them into B-tile order. */
 static inline void put32(amx_panel *p, int ks, int r, int e, __m256i codes) {
-  const __m256i idx32 = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
-  const __m256i idx16 = _mm256_setr_epi32(0, 64, 128, 192, 512, 576, 640, 704);
-  int8_t *base = p->codes + (size_t)e * AMX_PANEL + (r / 16) * 16 * ks + (r % 16) * 4;
-  _mm256_i32scatter_epi32(base, ks == 32 ? idx32 : idx16, codes, 1);
+  (void)ks;
+  _mm256_store_si256((__m256i *)(p->stage[r] + e), codes);
+}
+
+/* In-place transpose of an 8 × 8 matrix of dwords. */
+static inline void tr8(__m256i r[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; i++) { /* u[4i + j]: columns j and j + 4 of rows 4i..4i+3 */
+    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; j++) {
+    r[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+    r[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+  }
+}
+
+/* Moves the staged codes of the chunk into B-tile order: for each half of 16 rows and 32
+ * elements, dword k (codes 4k..4k+3) of the 16 rows becomes tile row k % (ks / 4) of sub-block
+ * (e + 4k) / ks — a 16 × 8 dword transpose, two 8 × 8 ones in ymm registers. */
+static void transpose(amx_panel *p, int ks, int kc) {
+  for (int h = 0; h < 2; h++)
+    for (int e = 0; e < kc; e += 32) {
+      __m256i lo[8], hi[8];
+      for (int i = 0; i < 8; i++) {
+        lo[i] = _mm256_load_si256((const __m256i *)(p->stage[16 * h + i] + e));
+        hi[i] = _mm256_load_si256((const __m256i *)(p->stage[16 * h + 8 + i] + e));
+      }
+      tr8(lo);
+      tr8(hi);
+      int8_t *base = p->codes + (size_t)e * AMX_PANEL + h * 16 * ks;
+      for (int k = 0; k < 8; k++)
+        _mm512_store_si512(base + (k % (ks / 4)) * 64 + (k / (ks / 4)) * ks * AMX_PANEL,
+                           _mm512_inserti64x4(_mm512_castsi256_si512(lo[k]), hi[k], 1));
+    }
 }
 
 /* Repacks rows [0, nr) of the panel (the rest become zeros), elements [k0, k0 + kc). */
@@ -224,6 +262,7 @@ static void repack(uint32_t wtype, const uint8_t *w, size_t w_stride, int nr, in
       break;
     }
   }
+  transpose(p, ks, kc);
 }
 
 /* Byte offset of the codes of element e (a sub-block start) in an activation row. */
