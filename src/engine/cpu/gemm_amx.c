@@ -89,14 +89,15 @@ _Static_assert(sizeof(amx_tilecfg) == 64, "tile configuration is 64 bytes");
 /* The repacked panel of one chunk: codes in B-tile order, then per-sub-block scales. */
 typedef struct amx_panel {
   _Alignas(64) int8_t codes[AMX_PANEL * AMX_KC];
+  _Alignas(64) int8_t stage[AMX_PANEL][AMX_KC]; /* codes row-major before the transposition */
   _Alignas(64) float ws[AMX_KC / AMX_MIN_SUB][AMX_PANEL]; /* weight scale per sub-block, row */
   _Alignas(64) float mn[AMX_KC / 32][AMX_PANEL];          /* −dmin·m per 32 (Q4_K/Q5_K) */
   _Alignas(64) float fa[AMX_TB][AMX_KC / AMX_MIN_SUB];    /* activation scale per sub-block */
   _Alignas(64) float ab[AMX_KC / 32][AMX_TB];             /* d_a · Σ a per 32 (Q8_K bsums) */
-  _Alignas(64) int32_t c[2][4][AMX_TM * 16]; /* the four tiles' int32 sums, double-buffered */
-  _Alignas(64) float acc[AMX_TB][AMX_PANEL];
+  _Alignas(64) int32_t c[4][AMX_TM * 16]; /* int32 sums of the last four sub-blocks */
 } amx_panel;
 
+#define AMX_FA_STRIDE (AMX_KC / AMX_MIN_SUB) /* floats between two tokens' rows of fa */
 #define H2F(h) _cvtsh_ss(h)
 
 static inline __m256i ld32(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
@@ -123,13 +124,50 @@ static inline void kq_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
   }
 }
 
-/* Writes 32 codes (elements e..e+31 of the chunk, e a multiple of 32) of panel row r into B-tile
- * order: sub-block s = e / ks, tile half r / 16, tile row (e % ks) / 4, column r % 16. */
+/* Stages 32 codes (elements e..e+31 of the chunk, e a multiple of 32) of panel row r, row-major;
+ * transpose() then moves them into B-tile order. */
 static inline void put32(amx_panel *p, int ks, int r, int e, __m256i codes) {
-  const __m256i idx32 = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
-  const __m256i idx16 = _mm256_setr_epi32(0, 64, 128, 192, 512, 576, 640, 704);
-  int8_t *base = p->codes + (size_t)e * AMX_PANEL + (r / 16) * 16 * ks + (r % 16) * 4;
-  _mm256_i32scatter_epi32(base, ks == 32 ? idx32 : idx16, codes, 1);
+  (void)ks;
+  _mm256_store_si256((__m256i *)(p->stage[r] + e), codes);
+}
+
+/* In-place transpose of an 8 × 8 matrix of dwords. */
+static inline void tr8(__m256i r[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; i++) { /* u[4i + j]: columns j and j + 4 of rows 4i..4i+3 */
+    u[4 * i + 0] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; j++) {
+    r[j] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x20);
+    r[j + 4] = _mm256_permute2x128_si256(u[j], u[4 + j], 0x31);
+  }
+}
+
+/* Moves the staged codes of the chunk into B-tile order: for each half of 16 rows and 32
+ * elements, dword k (codes 4k..4k+3) of the 16 rows becomes tile row k % (ks / 4) of sub-block
+ * (e + 4k) / ks — a 16 × 8 dword transpose, two 8 × 8 ones in ymm registers. */
+static void transpose(amx_panel *p, int ks, int kc) {
+  for (int h = 0; h < 2; h++)
+    for (int e = 0; e < kc; e += 32) {
+      __m256i lo[8], hi[8];
+      for (int i = 0; i < 8; i++) {
+        lo[i] = _mm256_load_si256((const __m256i *)(p->stage[16 * h + i] + e));
+        hi[i] = _mm256_load_si256((const __m256i *)(p->stage[16 * h + 8 + i] + e));
+      }
+      tr8(lo);
+      tr8(hi);
+      int8_t *base = p->codes + (size_t)e * AMX_PANEL + h * 16 * ks;
+      for (int k = 0; k < 8; k++)
+        _mm512_store_si512(base + (k % (ks / 4)) * 64 + (k / (ks / 4)) * ks * AMX_PANEL,
+                           _mm512_inserti64x4(_mm512_castsi256_si512(lo[k]), hi[k], 1));
+    }
 }
 
 /* Repacks rows [0, nr) of the panel (the rest become zeros), elements [k0, k0 + kc). */
@@ -224,6 +262,7 @@ static void repack(uint32_t wtype, const uint8_t *w, size_t w_stride, int nr, in
       break;
     }
   }
+  transpose(p, ks, kc);
 }
 
 /* Byte offset of the codes of element e (a sub-block start) in an activation row. */
@@ -265,67 +304,63 @@ static void act_scales(uint32_t wtype, const uint8_t *act, size_t act_stride, in
   }
 }
 
-/* acc[t][·] += the int32 sums of sub-block s (in buffer c) × their scales. */
-static inline void epilogue(amx_panel *p, int s, const int32_t (*c)[AMX_TM * 16], int ntb) {
-  const __m512 w0 = _mm512_load_ps(p->ws[s]), w1 = _mm512_load_ps(p->ws[s] + 16);
-  for (int t = 0; t < ntb; t++) {
-    const __m512 f = _mm512_set1_ps(p->fa[t][s]);
-    const int32_t *c0 = c[(t / AMX_TM) * 2] + (t % AMX_TM) * 16;
-    const int32_t *c1 = c[(t / AMX_TM) * 2 + 1] + (t % AMX_TM) * 16;
-    float *acc = p->acc[t];
-    _mm512_store_ps(acc, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c0)),
-                                         _mm512_mul_ps(w0, f), _mm512_load_ps(acc)));
-    _mm512_store_ps(acc + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c1)),
-                                              _mm512_mul_ps(w1, f), _mm512_load_ps(acc + 16)));
-  }
-}
+/* One output block of 16 tokens × 16 rows over one chunk: out += Σ_s (int32 tile of sub-block
+ * s) × (weight scale × activation scale), with the 16 accumulators in zmm registers for the
+ * whole chunk. Tiles rotate so that nothing waits on the tile before (AMX tiles are not
+ * renamed): sub-block s uses A/B tiles s mod 2 and C tile s mod 4, its sums are stored to c[s mod
+ * 4] and converted two sub-blocks later, once the tile store has retired (vector loads are not
+ * forwarded from tile stores). */
+#define AMX_LAG 2 /* sub-blocks between a tile store and the vector loads of its sums */
+#define AMX_STEP(ia, ib, ic)                                                                       \
+  do {                                                                                             \
+    _tile_loadd(ia, a + act_off(wtype, k0 + s * ks), (long)act_stride);                            \
+    _tile_loadd(ib, bp + (size_t)s * ks * AMX_PANEL, 64);                                          \
+    _tile_zero(ic);                                                                                \
+    _tile_dpbssd(ic, ia, ib);                                                                      \
+    _tile_stored(ic, p->c[s & 3], 64);                                                             \
+  } while (0)
 
-/* acc[t][·] += Σ over the chunk's sub-blocks, for ntb = 16 or 32 tokens. Software-pipelined:
- * the tiles of sub-block s are computed and stored while the float work of s − 1 runs (the
- * vector loads of a tile store cannot be forwarded, they wait until the store retires). */
-static void chunk_product(uint32_t wtype, const uint8_t *act, size_t act_stride, int ntb, int k0,
-                          int kc, amx_panel *p) {
-  const int ks = wtype == GTYPE_Q6_K ? 16 : 32;
-  const int two = ntb > AMX_TM, ns = kc / ks;
-  for (int s = 0; s < ns; s++) {
-    const size_t off = act_off(wtype, k0 + s * ks);
-    const int8_t *b = p->codes + (size_t)s * ks * AMX_PANEL;
-    int32_t(*c)[AMX_TM * 16] = p->c[s & 1];
-    _tile_zero(T_C00);
-    _tile_zero(T_C01);
-    _tile_loadd(T_A0, act + off, (long)act_stride);
-    _tile_loadd(T_B0, b, 64);
-    _tile_loadd(T_B1, b + 16 * ks, 64);
-    _tile_dpbssd(T_C00, T_A0, T_B0);
-    _tile_dpbssd(T_C01, T_A0, T_B1);
-    if (two) {
-      _tile_zero(T_C10);
-      _tile_zero(T_C11);
-      _tile_loadd(T_A1, act + (size_t)AMX_TM * act_stride + off, (long)act_stride);
-      _tile_dpbssd(T_C10, T_A1, T_B0);
-      _tile_dpbssd(T_C11, T_A1, T_B1);
-    }
-    _tile_stored(T_C00, c[0], 64);
-    _tile_stored(T_C01, c[1], 64);
-    if (two) {
-      _tile_stored(T_C10, c[2], 64);
-      _tile_stored(T_C11, c[3], 64);
-    }
-    __asm__ volatile("" ::: "memory"); /* the tile stores wrote p->c behind the compiler's back */
-    if (s > 0) epilogue(p, s - 1, (const int32_t(*)[AMX_TM * 16])p->c[(s - 1) & 1], ntb);
-  }
-  epilogue(p, ns - 1, (const int32_t(*)[AMX_TM * 16])p->c[(ns - 1) & 1], ntb);
-  __asm__ volatile("" ::: "memory");
-  if (wtype == GTYPE_Q4_K || wtype == GTYPE_Q5_K)
-    for (int j = 0; j < kc / 32; j++) {
-      const __m512 m0 = _mm512_load_ps(p->mn[j]), m1 = _mm512_load_ps(p->mn[j] + 16);
-      for (int t = 0; t < ntb; t++) {
-        const __m512 f = _mm512_set1_ps(p->ab[j][t]);
-        float *acc = p->acc[t];
-        _mm512_store_ps(acc, _mm512_fmadd_ps(m0, f, _mm512_load_ps(acc)));
-        _mm512_store_ps(acc + 16, _mm512_fmadd_ps(m1, f, _mm512_load_ps(acc + 16)));
+static inline void block16(uint32_t wtype, const uint8_t *a, size_t act_stride, int tg, int h,
+                           int k0, int kc, amx_panel *p, float *out, size_t out_stride,
+                           __mmask16 m, int first) {
+  const int ks = wtype == GTYPE_Q6_K ? 16 : 32, ns = kc / ks;
+  const int8_t *bp = p->codes + h * 16 * ks;
+  __m512 acc[AMX_TM];
+#pragma GCC unroll 16
+  for (int t = 0; t < AMX_TM; t++)
+    acc[t] = first ? _mm512_setzero_ps()
+                   : _mm512_maskz_loadu_ps(m, out + (size_t)t * out_stride);
+  for (int s = 0; s < ns + AMX_LAG; s++) {
+    if (s < ns) {
+      switch (s & 3) {
+      case 0: AMX_STEP(T_A0, T_B0, T_C00); break;
+      case 1: AMX_STEP(T_A1, T_B1, T_C01); break;
+      case 2: AMX_STEP(T_A0, T_B0, T_C10); break;
+      default: AMX_STEP(T_A1, T_B1, T_C11); break;
       }
     }
+    __asm__ volatile("" ::: "memory"); /* the tile stores wrote p->c behind the compiler's back */
+    if (s >= AMX_LAG) {
+      const int u = s - AMX_LAG;
+      const int32_t *c = p->c[u & 3];
+      const __m512 w = _mm512_load_ps(p->ws[u] + h * 16);
+      const float *fa = &p->fa[tg][u];
+#pragma GCC unroll 16
+      for (int t = 0; t < AMX_TM; t++)
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(c + t * 16)),
+                                 _mm512_mul_ps(w, _mm512_set1_ps(fa[t * AMX_FA_STRIDE])), acc[t]);
+    }
+  }
+  if (wtype == GTYPE_Q4_K || wtype == GTYPE_Q5_K)
+    for (int j = 0; j < kc / 32; j++) {
+      const __m512 mn = _mm512_load_ps(p->mn[j] + h * 16);
+      const float *ab = &p->ab[j][tg];
+#pragma GCC unroll 16
+      for (int t = 0; t < AMX_TM; t++)
+        acc[t] = _mm512_fmadd_ps(mn, _mm512_set1_ps(ab[t]), acc[t]);
+    }
+#pragma GCC unroll 16
+  for (int t = 0; t < AMX_TM; t++) _mm512_mask_storeu_ps(out + (size_t)t * out_stride, m, acc[t]);
 }
 
 static int amx_type(uint32_t wtype) {
@@ -371,18 +406,11 @@ static void amx_gemm(uint32_t wtype, const void *wv, size_t w_stride, int n_rows
         const int ntb = n_amx - t0 < AMX_TB ? n_amx - t0 : AMX_TB;
         const uint8_t *a = act + (size_t)t0 * act_stride;
         act_scales(wtype, a, act_stride, ntb, k0, kc, p);
-        for (int t = 0; t < ntb; t++) {
-          float *o = out + (size_t)(t0 + t) * out_stride + r0;
-          _mm512_store_ps(p->acc[t], k0 ? _mm512_maskz_loadu_ps(m0, o) : _mm512_setzero_ps());
-          _mm512_store_ps(p->acc[t] + 16,
-                          k0 ? _mm512_maskz_loadu_ps(m1, o + 16) : _mm512_setzero_ps());
-        }
-        chunk_product(wtype, a, act_stride, ntb, k0, kc, p);
-        for (int t = 0; t < ntb; t++) {
-          float *o = out + (size_t)(t0 + t) * out_stride + r0;
-          _mm512_mask_storeu_ps(o, m0, _mm512_load_ps(p->acc[t]));
-          _mm512_mask_storeu_ps(o + 16, m1, _mm512_load_ps(p->acc[t] + 16));
-        }
+        for (int g = 0; g < ntb; g += AMX_TM)
+          for (int h = 0; h < 2 && h * 16 < nr; h++)
+            block16(wtype, a + (size_t)g * act_stride, act_stride, g, h, k0, kc, p,
+                    out + (size_t)(t0 + g) * out_stride + r0 + h * 16, out_stride, h ? m1 : m0,
+                    k0 == 0);
       }
     }
   }
