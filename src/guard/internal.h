@@ -20,7 +20,15 @@ typedef struct pii_scanner {
   pii_options opt;
   pii_lexicon *lex; /* names from the MeCab dictionary; NULL when unavailable */
   void *mecab_model; /* mecab_model_t*, NULL without MeCab */
+  struct pii_mpool *mpool; /* idle MeCab taggers/lattices for the next scans (scan.c); may be NULL */
 } pii_scanner_impl;
+
+/* A MeCab tagger and lattice for one scan: taken from the scanner's pool (or created), given
+ * back when the scan ends so short texts do not create and destroy them per call. Each pair is
+ * used by one scan (one thread) at a time. take: false when none can be had. give: the pool
+ * keeps at most PII_MECAB_POOL_MAX pairs and destroys the rest; NULLs are ignored. */
+bool pii_mecab_take(const pii_scanner_impl *sc, void **tagger, void **lattice);
+void pii_mecab_give(const pii_scanner_impl *sc, void *tagger, void *lattice);
 
 /* One MeCab token of a cached sentence parse (person.c). */
 typedef struct pii_mnode {

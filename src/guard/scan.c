@@ -76,6 +76,61 @@ void pii_emit(pii_doc *d, pii_type t, size_t start, size_t end, float score) {
 
 /* ---- scanner ---- */
 
+/* Idle (tagger, lattice) pairs: one per thread that scanned at once is enough; 64 is
+ * pii_scan_parallel's thread limit. */
+#define PII_MECAB_POOL_MAX 64
+struct pii_mpool {
+  pthread_mutex_t mu;
+  size_t n;
+  void *tagger[PII_MECAB_POOL_MAX], *lattice[PII_MECAB_POOL_MAX];
+};
+
+bool pii_mecab_take(const pii_scanner_impl *sc, void **tagger, void **lattice) {
+  *tagger = *lattice = NULL;
+  if (!sc->mecab_model) return false;
+  struct pii_mpool *p = sc->mpool;
+  if (p) {
+    pthread_mutex_lock(&p->mu);
+    if (p->n) {
+      p->n--;
+      *tagger = p->tagger[p->n];
+      *lattice = p->lattice[p->n];
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (*tagger) return true;
+  }
+  *tagger = mecab_model_new_tagger(sc->mecab_model);
+  *lattice = mecab_model_new_lattice(sc->mecab_model);
+  if (*tagger && *lattice) return true;
+  if (*lattice) mecab_lattice_destroy(*lattice);
+  if (*tagger) mecab_destroy(*tagger);
+  *tagger = *lattice = NULL;
+  return false;
+}
+
+void pii_mecab_give(const pii_scanner_impl *sc, void *tagger, void *lattice) {
+  if (!tagger || !lattice) {
+    if (lattice) mecab_lattice_destroy(lattice);
+    if (tagger) mecab_destroy(tagger);
+    return;
+  }
+  struct pii_mpool *p = sc->mpool;
+  if (p) {
+    mecab_lattice_clear(lattice);
+    pthread_mutex_lock(&p->mu);
+    bool kept = p->n < PII_MECAB_POOL_MAX;
+    if (kept) {
+      p->tagger[p->n] = tagger;
+      p->lattice[p->n] = lattice;
+      p->n++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (kept) return;
+  }
+  mecab_lattice_destroy(lattice);
+  mecab_destroy(tagger);
+}
+
 int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
   *out = NULL;
   pii_scanner *sc = sk_calloc(1, sizeof *sc);
@@ -93,6 +148,11 @@ int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
       sk_err lerr;
       if (di && di->filename && lex_load(di->filename, &sc->lex, &lerr) == 0) {
         sc->mecab_model = m;
+        sc->mpool = sk_calloc(1, sizeof *sc->mpool); /* NULL: no pool, a pair per scan */
+        if (sc->mpool && pthread_mutex_init(&sc->mpool->mu, NULL)) {
+          sk_free(sc->mpool);
+          sc->mpool = NULL;
+        }
       } else {
         mecab_model_destroy(m);
       }
@@ -104,6 +164,14 @@ int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
 
 void pii_scanner_free(pii_scanner *sc) {
   if (!sc) return;
+  if (sc->mpool) {
+    for (size_t i = 0; i < sc->mpool->n; i++) {
+      mecab_lattice_destroy(sc->mpool->lattice[i]);
+      mecab_destroy(sc->mpool->tagger[i]);
+    }
+    pthread_mutex_destroy(&sc->mpool->mu);
+    sk_free(sc->mpool);
+  }
   if (sc->mecab_model) mecab_model_destroy(sc->mecab_model);
   lex_free(sc->lex);
   sk_free(sc);
@@ -247,8 +315,7 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   }
   pii_findings_release(&keep);
 done:
-  if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
-  if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
+  pii_mecab_give(sc, d.mecab_tagger, d.mecab_lattice);
   sk_free(d.mc_nodes);
   pii_person_release(&d);
   sk_free(d.tc);

@@ -233,10 +233,7 @@ static uint8_t pos_class(pii_doc *d, const mecab_node_t *n) {
 
 /* Creates the tagger and lattice on first use; false when they cannot be had. */
 static bool mecab_ready(pii_doc *d) {
-  if (!d->mecab_tagger) {
-    d->mecab_tagger = mecab_model_new_tagger(d->sc->mecab_model);
-    d->mecab_lattice = mecab_model_new_lattice(d->sc->mecab_model);
-  }
+  if (!d->mecab_tagger) pii_mecab_take(d->sc, &d->mecab_tagger, &d->mecab_lattice);
   return d->mecab_tagger && d->mecab_lattice;
 }
 
