@@ -111,6 +111,49 @@ static void stable_init(void) {
   }
 }
 
+/* Copies the run of unchanged code points at t[i..] into b (ASCII other than NUL, eight bytes
+ * at a time when a whole word is; NFKC-stable 3-byte code points by the table) with the same
+ * map entries as one nb_put per byte; returns where the run ends (the first code point the slow
+ * path must see). The caller has reserved room for the rest of the input. */
+static size_t stable_run(nb *b, const unsigned char *t, size_t i, size_t len) {
+  char *s = b->s;
+  uint32_t *m = b->map;
+  size_t o = b->len;
+  while (i < len) {
+    unsigned char c = t[i];
+    if (c < 0x80) {
+      if (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        /* no byte >= 0x80 and no NUL byte (NUL becomes a space) */
+        const uint64_t lo = 0x0101010101010101u, hi = 0x8080808080808080u;
+        if (!(w & hi) && !((w - lo) & ~w & hi)) {
+          memcpy(s + o, t + i, 8);
+          for (unsigned j = 0; j < 8; j++) m[o + j] = (uint32_t)(i + j);
+          o += 8;
+          i += 8;
+          continue;
+        }
+      }
+      s[o] = c == 0 ? ' ' : (char)c;
+      m[o++] = (uint32_t)i++;
+      continue;
+    }
+    if ((c & 0xF0) != 0xE0 || i + 3 > len || (t[i + 1] & 0xC0) != 0x80 || (t[i + 2] & 0xC0) != 0x80) break;
+    uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(t[i + 1] & 0x3F) << 6) | (t[i + 2] & 0x3F);
+    /* overlong forms (< 0x800) and surrogates never have their bit set */
+    if (!((g_stable[cp >> 6] >> (cp & 63)) & 1)) break;
+    s[o] = (char)c;
+    s[o + 1] = (char)t[i + 1];
+    s[o + 2] = (char)t[i + 2];
+    m[o] = m[o + 1] = m[o + 2] = (uint32_t)i;
+    o += 3;
+    i += 3;
+  }
+  b->len = o;
+  return i;
+}
+
 int pii_norm_build(pii_norm *n, const char *text, size_t len) {
   memset(n, 0, sizeof *n);
   pthread_once(&g_stable_once, stable_init);
@@ -118,10 +161,12 @@ int pii_norm_build(pii_norm *n, const char *text, size_t len) {
   if (nb_reserve(&b, len + 16)) goto oom;
   size_t i = 0;
   while (i < len) {
-    /* fast path: ASCII and NFKC-stable 3-byte code points are copied byte for byte; the output
-     * is never longer than the input here, so the reservation above (and after each slow step)
-     * covers it: check once per code point, grow rarely */
-    if (b.len + 4 > b.cap && nb_reserve(&b, 4)) goto oom;
+    /* fast path: runs of ASCII and NFKC-stable 3-byte code points are copied byte for byte; the
+     * output is never longer than the input there, so room for the rest of the input covers a
+     * whole run */
+    if (nb_reserve(&b, len - i + 4)) goto oom;
+    i = stable_run(&b, (const unsigned char *)text, i, len);
+    if (i >= len) break;
     const unsigned char *u = (const unsigned char *)text + i;
     unsigned char c = u[0];
     if (c < 0x80) {
