@@ -79,21 +79,53 @@ static const pword k_particle[] = {
     W("が"), W("は"), W("の"), W("に"), W("を"), W("と"), W("も"), W("へ"), W("で"), W("さん"), W("さま"),
     W("くん"), W("ちゃん"), W("より"), W("から"), W("まで"), W("や"), {NULL, 0}};
 
+/* Word lists tested at a position (any_at): a 4096-bit set of the first characters of each
+ * list's words (an ASCII byte, or the three bytes of a kanji/kana), built once, rejects almost
+ * every position before the list is walked. */
+enum { AW_HONORIFIC, AW_STRONG, AW_WEAK, AW_PARTICLE, AW_NOT_SURNAME, AW_LISTS };
+static const pword *const k_at_lists[AW_LISTS] = {k_honorific, k_after_strong, k_after_weak, k_particle,
+                                                  k_not_surname};
+static uint64_t g_at_first[AW_LISTS][64];
+static pthread_once_t g_at_once = PTHREAD_ONCE_INIT;
+
+/* Key of the character at s[i] (its first byte when ASCII, else its first three bytes); -1 when
+ * a three-byte character does not fit. */
+static inline int first_key(const char *s, size_t len, size_t i) {
+  const unsigned char *u = (const unsigned char *)s + i;
+  if (u[0] < 0x80) return u[0];
+  if (i + 3 > len) return -1;
+  return (int)(((u[0] * 31u) ^ (u[1] * 131u) ^ (u[2] * 1031u)) & 4095u);
+}
+
+static void at_filters_init(void) {
+  for (int li = 0; li < AW_LISTS; li++)
+    for (const pword *w = k_at_lists[li]; w->s; w++) {
+      assert((unsigned char)w->s[0] < 0x80 || w->n >= 3); /* multi-byte words: 3-byte first char */
+      int key = first_key(w->s, w->n, 0);
+      assert(key >= 0);
+      g_at_first[li][key >> 6] |= (uint64_t)1 << (key & 63);
+    }
+}
+
 static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
   return i + l <= len && !memcmp(s + i, w, l);
 }
 
-static bool any_at(const char *s, size_t len, size_t i, const pword *ws) {
+static bool any_at(const char *s, size_t len, size_t i, int list) {
   if (i >= len) return false;
-  for (const pword *w = ws; w->s; w++)
+  int key = first_key(s, len, i);
+  if (key < 0) return false; /* no word of any list is shorter than its first character */
+  pthread_once(&g_at_once, at_filters_init);
+  if (!((g_at_first[list][key >> 6] >> (key & 63)) & 1)) return false;
+  for (const pword *w = k_at_lists[list]; w->s; w++)
     if (w->s[0] == s[i] && i + w->n <= len && !memcmp(s + i, w->s, w->n)) return true;
   return false;
 }
 
 static bool honorific_at(const char *s, size_t len, size_t i) {
-  if (starts_with(s, len, i, "氏名")) return false;
-  return any_at(s, len, i, k_honorific);
+  if (!any_at(s, len, i, AW_HONORIFIC)) return false;
+  return !starts_with(s, len, i, "氏名");
 }
 
 static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
@@ -518,7 +550,7 @@ static void person_kanji(pii_doc *d) {
       if (ge > gs && kanji_boundary_after(d, ge)) {
         best_end = ge;
         bool lab = label_before(d, i), hon = honorific_at(s, len, ge),
-             aft = any_at(s, len, ge, k_after_strong) || any_at(s, len, ge, k_after_weak) ||
+             aft = any_at(s, len, ge, AW_STRONG) || any_at(s, len, ge, AW_WEAK) ||
                    ge == len || s[ge] == '\n' || s[ge] == ' ' || s[ge] == ')' || s[ge] == ',';
         if (lab || hon) score = 0.9f, need_mecab = unknown_given && gs == se && !hon;
         else if (aft) score = 0.85f, need_mecab = se - i <= 3 || unknown_given;
@@ -526,13 +558,13 @@ static void person_kanji(pii_doc *d) {
         best_end = se;
         bool hon = honorific_at(s, len, se);
         bool lab = label_before(d, i);
-        bool strong = any_at(s, len, se, k_after_strong);
+        bool strong = any_at(s, len, se, AW_STRONG);
         bool spk = speaker_label(d, i, se);
         uint32_t nx = 0;
         if (se < len) ch_at(s, len, se, &nx);
-        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, k_particle);
+        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, AW_PARTICLE);
         bool after_number = i > 0 && (ch_digit(s[i - 1]) || s[i - 1] == ',');
-        bool kin = se - i == 3 && hon && any_at(s, len, i, k_not_surname);
+        bool kin = se - i == 3 && hon && any_at(s, len, i, AW_NOT_SURNAME);
         if (word_goes_on || after_number || kin) score = 0;
         else if (hon || spk || strong) score = 0.85f;
         else if (lab) score = 0.8f;
@@ -554,7 +586,7 @@ static void person_kanji(pii_doc *d) {
         int nk = 0;
         uint32_t c2;
         while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2))) q += ch_at(s, len, q, &c2), nk++;
-        if (nk > 0 && q < len && any_at(s, len, q, k_particle) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
+        if (nk > 0 && q < len && any_at(s, len, q, AW_PARTICLE) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
           ge = q;
       }
       if (ge > i && kanji_boundary_after(d, ge) &&
