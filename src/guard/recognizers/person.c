@@ -116,7 +116,7 @@ static bool any_at(const char *s, size_t len, size_t i, int list) {
   if (i >= len) return false;
   int key = first_key(s, len, i);
   if (key < 0) return false; /* no word of any list is shorter than its first character */
-  pthread_once(&g_at_once, at_filters_init);
+  /* the filters were built by rec_person, the only way in */
   if (!((g_at_first[list][key >> 6] >> (key & 63)) & 1)) return false;
   for (const pword *w = k_at_lists[list]; w->s; w++)
     if (w->s[0] == s[i] && i + w->n <= len && !memcmp(s + i, w->s, w->n)) return true;
@@ -160,28 +160,10 @@ static void label_filters_init(void) {
     }
 }
 
-/* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
-static bool label_before_in(const pii_doc *d, size_t st, int list);
-static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
-static bool label_before_in(const pii_doc *d, size_t st, int list) {
-  const pword *labels = k_label_lists[list];
+/* Walks a label list for one ending at p (label_before_in, after its filters). */
+static bool label_walk(const pii_doc *d, size_t st, size_t p, int list) {
   const char *s = d->n.s;
-  size_t p = st;
-  while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
-    p--;
-  if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
-  if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
-    return false;
-  }
-  if (p < 2) return false; /* every label is at least two bytes */
-  pthread_once(&g_label_once, label_filters_init);
-  {
-    unsigned char a = (unsigned char)s[p - 2];
-    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
-    unsigned key = pair_key(a, (unsigned char)s[p - 1]);
-    if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
-  }
-  for (const pword *k = labels; k->s; k++) {
+  for (const pword *k = k_label_lists[list]; k->s; k++) {
     size_t l = k->n;
     if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == k->s[l - 1]) {
       bool eq = true;
@@ -199,6 +181,27 @@ static bool label_before_in(const pii_doc *d, size_t st, int list) {
   }
   return false;
 }
+
+/* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). Inline:
+ * it is asked at most kanji of a text and the pair filter answers almost every time. */
+static inline bool label_before_in(const pii_doc *d, size_t st, int list) {
+  const char *s = d->n.s;
+  size_t p = st;
+  while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
+    p--;
+  if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
+  if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
+    return false;
+  }
+  if (p < 2) return false; /* every label is at least two bytes */
+  /* the filters were built by rec_person, the only way in */
+  unsigned char a = (unsigned char)s[p - 2];
+  if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+  unsigned key = pair_key(a, (unsigned char)s[p - 1]);
+  if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
+  return label_walk(d, st, p, list);
+}
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
 
 /* Start of line (skipping "[10:03] ", "- ", "> ") equals st and a ':' follows en. */
 static bool speaker_label(const pii_doc *d, size_t st, size_t en) {
@@ -489,7 +492,6 @@ static void person_kanji(pii_doc *d) {
     /* inside a kanji word only a label right before can start a name: test that (cheap) before
      * any lexicon probe; the kanji before i must be the last character of some label */
     if (glued) {
-      pthread_once(&g_label_once, label_filters_init);
       const unsigned char *u = (const unsigned char *)s + i - 3;
       bool may = i >= 3 && (u[0] & 0xF0) == 0xE0;
       if (may) {
@@ -823,6 +825,9 @@ static void person_romaji(pii_doc *d) {
 
 void rec_person(pii_doc *d) {
   if (!d->sc->lex) return;
+  /* the static word-list filters every helper below reads, built once per process */
+  pthread_once(&g_at_once, at_filters_init);
+  pthread_once(&g_label_once, label_filters_init);
   person_kanji(d);
   person_kana(d);
   person_romaji(d);
