@@ -38,7 +38,8 @@ typedef struct pii_mnode {
   uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
 } pii_mnode;
 
-/* Character classes of the normalised text, one byte per byte (pii_doc.cls), computed once per
+/* Character classes of the normalised text, one byte per byte (pii_doc.cls = pii_norm.cls,
+ * built by the normaliser in the same pass as the text), computed once per
  * scan so that the recognisers that walk every code point (names, addresses) skip to the next
  * interesting one with a byte test instead of decoding UTF-8 at each step. Flags are set on the
  * FIRST byte of a code point only; continuation bytes are 0. */
@@ -149,8 +150,6 @@ static inline bool cp_kanji_num(uint32_t cp) {
   default: return false;
   }
 }
-/* Builds the class bytes of d->n (scan.c). */
-uint8_t *pii_classes_build(const pii_norm *n);
 static inline bool cp_japanese(uint32_t cp) {
   return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
 }
