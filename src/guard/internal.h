@@ -119,9 +119,11 @@ static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
     *cp = u[0];
     return 1;
   }
-  if ((u[0] & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-    uint32_t c = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-    if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+  if (i + 3 <= len) {
+    /* lead 1110xxxx and two 10xxxxxx bytes, tested as one 24-bit word */
+    uint32_t w = (uint32_t)u[0] | ((uint32_t)u[1] << 8) | ((uint32_t)u[2] << 16);
+    uint32_t c = ((w & 0x0F) << 12) | ((w >> 2) & 0xFC0) | ((w >> 16) & 0x3F);
+    if ((w & 0xC0C0F0u) == 0x8080E0u && c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
       *cp = c;
       return 3;
     }
@@ -130,6 +132,10 @@ static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
 }
 /* Start of the code point before i (i > 0). */
 static inline size_t ch_prev(const char *s, size_t i) {
+  const unsigned char *u = (const unsigned char *)s;
+  /* the common case (kana, kanji) without the loop: a 3-byte lead and two continuation bytes */
+  if (i >= 3 && (u[i - 3] & 0xF0) == 0xE0 && (u[i - 2] & 0xC0) == 0x80 && (u[i - 1] & 0xC0) == 0x80)
+    return i - 3;
   size_t k = i - 1;
   while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
   return k;
