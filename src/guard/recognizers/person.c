@@ -629,6 +629,26 @@ static void person_kana(pii_doc *d) {
       i += k;
       continue;
     }
+    if (hira) {
+      /* prose is mostly hiragana runs with no sign of a name: one bracket, label or second word
+       * decides (the test below, for hiragana), so such a run is skipped after finding its end */
+      bool paren0 = i > 0 && (s[ch_prev(s, i)] == '(' || s[ch_prev(s, i)] == '[');
+      char pb0 = i > 0 ? s[i - 1] : '\n';
+      bool label0 = pb0 == ':' || pb0 == ' ' || pb0 == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
+      if (!paren0 && !label0) {
+        size_t p = i;
+        while (p < len && ((cls[p] & CL_HIRA) || ((unsigned char)s[p] == 0xE3 && (unsigned char)s[p + 1] == 0x83 &&
+                                                  (unsigned char)s[p + 2] == 0xBC)))
+          p += 3;
+        size_t q = p;
+        if (q < len && s[q] == ' ') q++;
+        else if (q + 3 <= len && !memcmp(s + q, "・", 3)) q += 3;
+        if (q == p || !(cls[q] & CL_HIRA)) { /* one word: nw == 1 below */
+          i = p;
+          continue;
+        }
+      }
+    }
     /* collect up to 4 words */
     size_t ws[4], we[4];
     int nw = 0;
