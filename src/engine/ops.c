@@ -154,6 +154,9 @@ static void mm_worker(void *arg, int ith, int nth) {
         for (int t = 0; t < j->n_tok; t++)
           out[(size_t)t * w->n_out + r] = k->dot_f32(row, j->x + (size_t)t * w->n_in, w->n_in);
       }
+    } else if (r1 > r0 && j->n_tok == 1) { /* decode: the latency-hiding row kernel */
+      k->gemv(w->type, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, (int)(r1 - r0), c->act,
+              out + r0, w->n_in);
     } else if (r1 > r0) {
       /* Each thread streams its own contiguous slice of the weight rows; the tile kernel keeps
        * a few rows in cache while all tokens of the batch pass over them. */

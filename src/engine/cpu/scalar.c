@@ -37,6 +37,12 @@ static void gemm(uint32_t wtype, const void *w, size_t w_stride, int n_rows, con
                         (const uint8_t *)act + (size_t)t * act_stride, n);
 }
 
+static void gemv(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
+                 float *out, int64_t n) {
+  for (int r = 0; r < n_rows; r++)
+    out[r] = quant_vec_dot(wtype, (const uint8_t *)w + (size_t)r * w_stride, act, n);
+}
+
 static const cpu_kernels k_scalar = {
     .name = "scalar",
     .dot_f32 = dot_f32,
@@ -44,6 +50,7 @@ static const cpu_kernels k_scalar = {
     .quantize_act = quantize_act,
     .vec_dot = quant_vec_dot,
     .gemm = gemm,
+    .gemv = gemv,
 };
 
 const cpu_kernels *cpu_kernels_scalar(void) { return &k_scalar; }

@@ -7,7 +7,9 @@
  *     integer below 2^24, so any summation order gives the same float: must be equal exactly
  *     (this catches a single wrong code, which a tolerance would hide);
  *   - dot products on realistic quantised random data: within float rounding of the reference;
- *   - the prefill tile (gemm) with odd row and token counts: equal to the level's own vec_dot. */
+ *   - the prefill tile (gemm) with odd row and token counts: equal to the level's own vec_dot;
+ *   - the decode kernel (gemv) with odd row counts: exact on the integer data, within float
+ *     rounding of the reference on realistic data. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,6 +299,55 @@ static void gemm_tile_equals_vec_dot(void **state) {
   free(a);
 }
 
+static void gemv_agrees_with_reference(void **state) {
+  (void)state;
+  static float x[NMAX], out[ROWS];
+  uint8_t *w = malloc((size_t)ROWS * NMAX * 4), *a = malloc((size_t)NMAX * 4);
+  assert_non_null(w);
+  assert_non_null(a);
+  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+    const cpu_kernels *k = level_or_skip((cpu_level)l);
+    if (!k) continue;
+    for (size_t ti = 0; ti < N_WTYPES; ti++) {
+      uint32_t t = k_wtypes[ti], at = quant_vec_dot_type(t);
+      int64_t ns[4];
+      int nn = lengths(t, ns);
+      for (int li = 0; li < nn; li++)
+        for (int unit = 0; unit < 2; unit++) {
+          if (unit && gtype_block_elems(t) == 1) continue;
+          int64_t n = unit && ns[li] > 768 ? 768 : ns[li]; /* integer sums below 2^24 */
+          size_t wrow = gtype_row_bytes(t, (uint64_t)n);
+          rng_state = 300u + ti * 17u + (uint64_t)li * 3u + (uint64_t)unit;
+          for (int r = 0; r < ROWS; r++) {
+            if (unit) fill_unit_weights(t, w + (size_t)r * wrow, n);
+            else fill_quantised(t, w + (size_t)r * wrow, n, 0.05f);
+          }
+          if (unit) {
+            fill_unit_acts(at, a, n);
+          } else {
+            for (int64_t i = 0; i < n; i++) x[i] = rng_gauss();
+            k->quantize_act(at, x, a, n);
+          }
+          for (int nr = 1; nr <= ROWS; nr += ROWS - 1) { /* one row, and an odd count */
+            memset(out, 0, sizeof out);
+            k->gemv(t, w, wrow, nr, a, out, n);
+            for (int r = 0; r < nr; r++) {
+              const uint8_t *wr = w + (size_t)r * wrow;
+              float ref = quant_vec_dot(t, wr, a, n);
+              double tol = unit ? 0.0 : 2e-6 * abs_dot(t, wr, a, n) + 1e-7;
+              if (!(fabs((double)ref - out[r]) <= tol))
+                fail_msg("%s gemv %s n=%lld row %d of %d%s: %.9g vs reference %.9g", k->name,
+                         gtype_name(t), (long long)n, r, nr, unit ? " (integer data)" : "",
+                         (double)out[r], (double)ref);
+            }
+          }
+        }
+    }
+  }
+  free(w);
+  free(a);
+}
+
 static void env_caps_the_level(void **state) {
   (void)state;
   printf("[ INFO ] best level on this CPU: %s\n", cpu_level_name(cpu_best_level()));
@@ -316,6 +367,7 @@ int main(void) {
       cmocka_unit_test(integer_dots_are_exact),
       cmocka_unit_test(dots_agree_within_rounding),
       cmocka_unit_test(gemm_tile_equals_vec_dot),
+      cmocka_unit_test(gemv_agrees_with_reference),
       cmocka_unit_test(env_caps_the_level),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
