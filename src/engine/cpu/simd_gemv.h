@@ -23,48 +23,118 @@ SIMD_INLINE void gv_prefetch_row(const uint8_t *p, size_t bytes) {
   for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
 }
 
-/* Signed-code weights against Q8_0 activations: rows w0 (and w1 when nr = 2). */
-#define DEF_GV_SIGNED(NAME, BT)                                                                   \
+/* Unsigned codes u of the legacy signed types (the code is u − off): Q4_0 the nibble (off 8),
+ * Q5_0 the nibble plus 16·bit (off 16). VNNI builds set the fifth bit with a mask register. */
+SIMD_INLINE __m256i ucodes_q4_0(const block_q4_0 *b) { return unpack_nibbles16(b->qs); }
+#ifdef SIMD_VNNI
+SIMD_INLINE __m256i ucodes_q5_0(const block_q5_0 *b) {
+  uint32_t qh;
+  memcpy(&qh, b->qh, sizeof qh);
+  const __m256i nib = unpack_nibbles16(b->qs);
+  return _mm256_mask_add_epi8(nib, _cvtu32_mask32(qh), nib, _mm256_set1_epi8(0x10));
+}
+#else
+SIMD_INLINE __m256i ucodes_q5_0(const block_q5_0 *b) {
+  return _mm256_or_si256(unpack_nibbles16(b->qs),
+                         _mm256_and_si256(bits_to_bytes(b->qh), _mm256_set1_epi8(0x10)));
+}
+#endif
+
+/* Σ (u − off)·y = Σ u·y − off·Σ y: the offset term is one vpdpbusd per ACTIVATION block, shared
+ * by the rows of a pair, and the weight codes go into the byte product unsigned (no vpsignb). */
+#define GV_OFF_BLOCK(NAME, I, U)                                                                  \
+  do {                                                                                           \
+    const __m256i qy = load32(y[I].qs);                                                          \
+    const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(),                                \
+                                          SIMD_DOT_US(_mm256_setzero_si256(), voff, qy));        \
+    const float dy = h2f(y[I].d);                                                                \
+    for (int r = 0; r < nr; r++) {                                                               \
+      const __m256i p = SIMD_DOT_US(corr, ucodes_##NAME(&x[r][I]), qy);                          \
+      acc[r][U] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[r][I].d) * dy), _mm256_cvtepi32_ps(p),    \
+                                  acc[r][U]);                                                    \
+    }                                                                                            \
+  } while (0)
+#define DEF_GV_OFFSET(NAME, BT, OFF)                                                              \
   SIMD_INLINE void gv_##NAME(const uint8_t *w0, const uint8_t *w1, const block_q8_0 *y,          \
                              int64_t nb, float *o, const int nr) {                               \
     const BT *x[2] = {(const BT *)w0, (const BT *)w1};                                           \
     __m256 acc[2][4];                                                                            \
     for (int r = 0; r < 2; r++)                                                                  \
       for (int u = 0; u < 4; u++) acc[r][u] = _mm256_setzero_ps();                               \
-    int64_t i = 0;                                                                               \
-    for (; i + 4 <= nb; i += 4) {                                                                \
-      for (int u = 0; u < 4; u++) {                                                              \
-        const __m256i qy = load32(y[i + u].qs);                                                  \
-        const float dy = h2f(y[i + u].d);                                                        \
-        for (int r = 0; r < nr; r++) {                                                           \
-          const __m256i qx = codes_##NAME(&x[r][i + u]);                                         \
-          __m256i p = SIMD_DOT_US(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),              \
-                                  _mm256_sign_epi8(qy, qx));                                     \
-          acc[r][u] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[r][i + u].d) * dy),                   \
-                                      _mm256_cvtepi32_ps(p), acc[r][u]);                         \
-        }                                                                                        \
-      }                                                                                          \
-    }                                                                                            \
-    for (; i < nb; i++) {                                                                        \
-      const __m256i qy = load32(y[i].qs);                                                        \
-      const float dy = h2f(y[i].d);                                                              \
-      for (int r = 0; r < nr; r++) {                                                             \
-        const __m256i qx = codes_##NAME(&x[r][i]);                                               \
-        __m256i p = SIMD_DOT_US(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),                \
-                                _mm256_sign_epi8(qy, qx));                                       \
-        acc[r][0] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[r][i].d) * dy), _mm256_cvtepi32_ps(p),  \
-                                    acc[r][0]);                                                  \
+    const __m256i voff = _mm256_set1_epi8(OFF);                                                  \
+    for (int64_t i0 = 0; i0 < nb; i0 += 4) {                                                     \
+      if (i0 + 4 <= nb) {                                                                        \
+        for (int u = 0; u < 4; u++) GV_OFF_BLOCK(NAME, i0 + u, u);                               \
+      } else {                                                                                   \
+        for (int64_t i = i0; i < nb; i++) GV_OFF_BLOCK(NAME, i, 0);                              \
       }                                                                                          \
     }                                                                                            \
     for (int r = 0; r < nr; r++)                                                                 \
       o[r] = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]),                          \
                                    _mm256_add_ps(acc[r][2], acc[r][3])));                        \
   }
-DEF_GV_SIGNED(q8_0, block_q8_0)
-DEF_GV_SIGNED(q4_0, block_q4_0)
-DEF_GV_SIGNED(q5_0, block_q5_0)
+DEF_GV_OFFSET(q4_0, block_q4_0, 8)
+DEF_GV_OFFSET(q5_0, block_q5_0, 16)
 
-/* Q4_K / Q5_K: the sums of simd_impl.h's DEF_DOT_K45 with one integer accumulator per group. */
+/* Q8_0: codes use the whole signed byte range, so the sign trick stays (x + 128 would overflow
+ * vpmaddubsw's 16-bit pair sums on AVX2). */
+#define GV_Q8_BLOCK(I, U)                                                                         \
+  do {                                                                                           \
+    const __m256i qy = load32(y[I].qs);                                                          \
+    const float dy = h2f(y[I].d);                                                                \
+    for (int r = 0; r < nr; r++) {                                                               \
+      const __m256i qx = load32(x[r][I].qs);                                                     \
+      const __m256i p = SIMD_DOT_US(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),            \
+                                    _mm256_sign_epi8(qy, qx));                                   \
+      acc[r][U] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[r][I].d) * dy), _mm256_cvtepi32_ps(p),    \
+                                  acc[r][U]);                                                    \
+    }                                                                                            \
+  } while (0)
+SIMD_INLINE void gv_q8_0(const uint8_t *w0, const uint8_t *w1, const block_q8_0 *y, int64_t nb,
+                         float *o, const int nr) {
+  const block_q8_0 *x[2] = {(const block_q8_0 *)w0, (const block_q8_0 *)w1};
+  __m256 acc[2][4];
+  for (int r = 0; r < 2; r++)
+    for (int u = 0; u < 4; u++) acc[r][u] = _mm256_setzero_ps();
+  for (int64_t i0 = 0; i0 < nb; i0 += 4) {
+    if (i0 + 4 <= nb) {
+      for (int u = 0; u < 4; u++) GV_Q8_BLOCK(i0 + u, u);
+    } else {
+      for (int64_t i = i0; i < nb; i++) GV_Q8_BLOCK(i, 0);
+    }
+  }
+  for (int r = 0; r < nr; r++)
+    o[r] = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]),
+                                 _mm256_add_ps(acc[r][2], acc[r][3])));
+}
+
+/* s16 pair sums of u·s, multiplied by the s16 scales of sc and accumulated in s32. */
+#ifdef SIMD_VNNI
+#define GV_DOT_SC(acc, u, s, sc) _mm256_dpwssd_epi32((acc), _mm256_maddubs_epi16((u), (s)), (sc))
+#else
+#define GV_DOT_SC(acc, u, s, sc)                                                                  \
+  _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((u), (s)), (sc)))
+#endif
+
+/* The 8 six-bit scales and 8 minimums of a Q4_K/Q5_K block as 16 int16 (scales, then mins):
+ * k_scales's unpacking done on 32-bit words. */
+SIMD_INLINE __m256i k_scales16(const uint8_t *q) {
+  uint32_t u[4];
+  memcpy(u, q, 12);
+  const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
+  u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
+  const uint32_t mins_lo = u[1] & m1;
+  u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
+  u[2] = mins_lo;
+  u[0] &= m1;
+  return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3]));
+}
+
+/* vpshufb masks that broadcast int16 element j of each 128-bit lane to the whole lane. */
+SIMD_INLINE __m256i lane_bcast16(int j) { return _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)); }
+
+/* Q4_K / Q5_K: DEF_DOT_K45's sums with one integer accumulator per group and the scales
+ * broadcast by vpshufb from one register. */
 #define DEF_GV_K45(NAME, BT, LO, HI)                                                              \
   SIMD_INLINE void gv_##NAME(const uint8_t *w0, const uint8_t *w1, const block_q8_K *y,          \
                              int64_t nb, float *o, const int nr) {                               \
@@ -76,20 +146,25 @@ DEF_GV_SIGNED(q5_0, block_q5_0)
       const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[i].bsums);                     \
       for (int r = 0; r < nr; r++) {                                                             \
         const BT *x = xs[r];                                                                     \
-        uint8_t sc[8], mn[8];                                                                    \
-        k_scales(x[i].scales, sc, mn);                                                           \
+        const __m256i sm = k_scales16(x[i].scales);                                              \
+        const __m256i scv = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));             \
+        const __m128i mn = _mm256_extracti128_si256(sm, 1);                                      \
+        const __m256i mn16 = _mm256_setr_m128i(_mm_unpacklo_epi16(mn, mn),                       \
+                                               _mm_unpackhi_epi16(mn, mn));                      \
         __m256i is[4];                                                                           \
         for (int g = 0; g < 4; g++) {                                                            \
           const __m256i q = load32(x[i].qs + 32 * g);                                            \
           const __m256i lo = LO, hi = HI;                                                        \
           const int8_t *yq = y[i].qs + 64 * g;                                                   \
-          is[g] = SIMD_DOT_US2(_mm256_setzero_si256(), lo, load32(yq), sc[2 * g], sc[2 * g]);    \
-          is[g] = SIMD_DOT_US2(is[g], hi, load32(yq + 32), sc[2 * g + 1], sc[2 * g + 1]);        \
+          is[g] = GV_DOT_SC(_mm256_setzero_si256(), lo, load32(yq),                              \
+                            _mm256_shuffle_epi8(scv, lane_bcast16(2 * g)));                      \
+          is[g] = GV_DOT_SC(is[g], hi, load32(yq + 32),                                          \
+                            _mm256_shuffle_epi8(scv, lane_bcast16(2 * g + 1)));                  \
         }                                                                                        \
         const __m256i isum =                                                                     \
             _mm256_add_epi32(_mm256_add_epi32(is[0], is[1]), _mm256_add_epi32(is[2], is[3]));    \
         const __m256 mt = _mm256_mul_ps(_mm256_set1_ps(h2f(x[i].dmin)),                          \
-                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, mins16(mn)))); \
+                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(bsums, mn16)));     \
         acc[r] = _mm256_fmadd_ps(                                                                \
             _mm256_set1_ps(y[i].d),                                                              \
             _mm256_fmsub_ps(_mm256_set1_ps(h2f(x[i].d)), _mm256_cvtepi32_ps(isum), mt), acc[r]); \
@@ -101,7 +176,8 @@ DEF_GV_K45(q4_K, block_q4_K, _mm256_and_si256(q, m4),
            _mm256_and_si256(_mm256_srli_epi16(q, 4), m4))
 DEF_GV_K45(q5_K, block_q5_K, q5k_lo(q, QH5, m4, g), q5k_hi(q, QH5, m4, g))
 
-/* Q6_K: simd_impl.h's dot_q6_K_n with one integer accumulator per 32-element quarter. */
+/* Q6_K: dot_q6_K_n's sums with one integer accumulator per 32-element quarter; the scale pair
+ * (lanes 0..3, 4..7) of a quarter comes from one vpshufb of the half's eight scales. */
 SIMD_INLINE void gv_q6_K(const uint8_t *w0, const uint8_t *w1, const block_q8_K *y, int64_t nb,
                          float *o, const int nr) {
   const block_q6_K *xs[2] = {(const block_q6_K *)w0, (const block_q6_K *)w1};
@@ -112,13 +188,14 @@ SIMD_INLINE void gv_q6_K(const uint8_t *w0, const uint8_t *w1, const block_q8_K 
     const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[i].bsums);
     for (int r = 0; r < nr; r++) {
       const block_q6_K *x = xs[r];
-      const int8_t *sc = x[i].scales;
-      const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+      const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
       __m256i is[4];
       for (int k = 0; k < 4; k++) is[k] = _mm256_setzero_si256();
       for (int h = 0; h < 2; h++) {
         const __m256i l0 = load32(x[i].ql + 64 * h), l1 = load32(x[i].ql + 64 * h + 32);
         const __m256i qh = load32(x[i].qh + 32 * h);
+        const __m256i sch = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11)
+                              : _mm256_permute2x128_si256(sc16, sc16, 0x00);
         __m256i c[4];
         c[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
                                _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
@@ -130,7 +207,9 @@ SIMD_INLINE void gv_q6_K(const uint8_t *w0, const uint8_t *w1, const block_q8_K 
                                _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
         for (int k = 0; k < 4; k++) {
           const int8_t *yq = y[i].qs + 128 * h + 32 * k;
-          is[k] = SIMD_DOT_US2(is[k], c[k], load32(yq), sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1]);
+          const __m256i scm = _mm256_setr_m128i(_mm256_castsi256_si128(lane_bcast16(2 * k)),
+                                                _mm256_castsi256_si128(lane_bcast16(2 * k + 1)));
+          is[k] = GV_DOT_SC(is[k], c[k], load32(yq), _mm256_shuffle_epi8(sch, scm));
         }
       }
       const __m256i isum =
@@ -144,12 +223,15 @@ SIMD_INLINE void gv_q6_K(const uint8_t *w0, const uint8_t *w1, const block_q8_K 
   for (int r = 0; r < nr; r++) o[r] = hsum_ps(acc[r]);
 }
 
+#ifndef GV_ROWS
+#define GV_ROWS 1 /* rows per kernel call (2 measured slower when streaming from memory) */
+#endif
 #define GV_PAIR(FN, YT, BLK)                                                                      \
-  for (; r + 2 <= n_rows; r += 2) {                                                              \
+  for (; r + GV_ROWS <= n_rows; r += GV_ROWS) {                                                  \
     const uint8_t *w0 = w + (size_t)r * w_stride;                                                \
-    if (GV_PREFETCH_ROWS && r + GV_PREFETCH_ROWS + 2 <= n_rows)                                  \
-      gv_prefetch_row(w0 + (size_t)GV_PREFETCH_ROWS * w_stride, 2 * w_stride);                   \
-    FN(w0, w0 + w_stride, (const YT *)act, n / (BLK), out + r, 2);                               \
+    if (GV_PREFETCH_ROWS && r + GV_PREFETCH_ROWS + GV_ROWS <= n_rows)                            \
+      gv_prefetch_row(w0 + (size_t)GV_PREFETCH_ROWS * w_stride, GV_ROWS * w_stride);             \
+    FN(w0, GV_ROWS == 2 ? w0 + w_stride : NULL, (const YT *)act, n / (BLK), out + r, GV_ROWS);   \
   }                                                                                              \
   if (r < n_rows) FN(w + (size_t)r * w_stride, NULL, (const YT *)act, n / (BLK), out + r, 1);    \
   return
