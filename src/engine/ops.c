@@ -243,6 +243,13 @@ void ops_get_rows(const eng_ctx *c, float *x, const eng_w *emb) {
 
 void ops_kv_store(eng_ctx *c, uint32_t il) {
   for (size_t t = 0; t < c->n_toks; t++) {
+    if (c->kv_f16) { /* the same rounding as the scalar fp32_to_fp16 (tested) */
+      c->kern->quantize_act(GTYPE_F16, c->kc + t * c->kv_dim,
+                            kv_k(c, il, c->toks[t].seq, c->toks[t].pos), (int64_t)c->kv_dim);
+      c->kern->quantize_act(GTYPE_F16, c->vc + t * c->kv_dim,
+                            kv_v(c, il, c->toks[t].seq, c->toks[t].pos), (int64_t)c->kv_dim);
+      continue;
+    }
     memcpy(kv_k(c, il, c->toks[t].seq, c->toks[t].pos), c->kc + t * c->kv_dim,
            c->kv_dim * sizeof(float));
     memcpy(kv_v(c, il, c->toks[t].seq, c->toks[t].pos), c->vc + t * c->kv_dim,
@@ -278,7 +285,8 @@ static void att_worker(void *arg, int ith, int nth) {
     float mx = -INFINITY;
     for (int32_t p = lo; p <= bt->pos; p++) {
       if (cells[p] == KV_EMPTY) continue;
-      float s = c->kern->dot_f32(qh, kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd, hd);
+      float s = c->kern->dot_f32(qh, (const float *)kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd,
+                                 hd);
       s *= m->q_scale;
       if (m->attn_softcap > 0) s = m->attn_softcap * tanhf(s / m->attn_softcap);
       sc[p] = s;
@@ -295,16 +303,61 @@ static void att_worker(void *arg, int ith, int nth) {
     memset(out, 0, (size_t)hd * sizeof *out);
     for (int32_t p = lo; p <= bt->pos; p++) {
       if (cells[p] == KV_EMPTY) continue;
-      const float *vv = kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd;
+      const float *vv = (const float *)kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd;
       float wgt = sc[p] * inv;
       for (int i = 0; i < hd; i++) out[i] += wgt * vv[i];
     }
   }
 }
 
+/* The fast path's attention over the F16 cache: one pass per (token, head) with an online
+ * softmax (running maximum m and sum l; when a score raises m, what was accumulated is rescaled
+ * by exp(m_old − m_new)), so keys and values are each read once and no score buffer is kept,
+ * however long the context. Threads split the (token, head) pairs, so a single decoded token
+ * still uses every thread. */
+static void att_worker_f16(void *arg, int ith, int nth) {
+  const att_job *j = arg;
+  const eng_ctx *c = j->c;
+  const cpu_kernels *k = c->kern;
+  const eng_model *m = c->m;
+  const eng_layer *L = &m->layers[j->il];
+  int hd = (int)m->hp.head_dim, n_head = (int)m->hp.n_head;
+  int group = n_head / (int)m->hp.n_head_kv;
+  size_t n_tasks = c->n_toks * (size_t)n_head;
+  for (size_t task = (size_t)ith; task < n_tasks; task += (size_t)nth) {
+    size_t t = task / (size_t)n_head;
+    int h = (int)(task % (size_t)n_head), hk = h / group;
+    const eng_batch_tok *bt = &c->toks[t];
+    const float *qh = j->q + (t * (size_t)n_head + (size_t)h) * hd;
+    float *out = j->att + (t * (size_t)n_head + (size_t)h) * hd;
+    const uint8_t *cells = c->cell + (size_t)bt->seq * c->n_ctx;
+    int32_t lo = 0;
+    if (L->swa && m->n_swa && bt->pos >= (int32_t)m->n_swa) lo = bt->pos - (int32_t)m->n_swa + 1;
+    float mx = -INFINITY, sum = 0.0f;
+    memset(out, 0, (size_t)hd * sizeof *out);
+    for (int32_t p = lo; p <= bt->pos; p++) {
+      if (cells[p] == KV_EMPTY) continue;
+      const uint16_t *kr = (const uint16_t *)kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd;
+      float s = k->dot_f16_f32(kr, qh, hd) * m->q_scale;
+      if (m->attn_softcap > 0) s = m->attn_softcap * tanhf(s / m->attn_softcap);
+      if (s > mx) {
+        float r = expf(mx - s); /* 0 for the first cell */
+        sum *= r;
+        for (int i = 0; i < hd; i++) out[i] *= r;
+        mx = s;
+      }
+      float e = expf(s - mx);
+      sum += e;
+      k->f16_axpy(out, e, (const uint16_t *)kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd, hd);
+    }
+    float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int i = 0; i < hd; i++) out[i] *= inv;
+  }
+}
+
 void ops_attention(eng_ctx *c, uint32_t il, const float *q, float *att) {
   att_job j = {c, il, q, att};
-  sk_pool_run(c->pool, att_worker, &j);
+  sk_pool_run(c->pool, c->kv_f16 ? att_worker_f16 : att_worker, &j);
 }
 
 void ops_logits(eng_ctx *c, const float *x) {

@@ -34,6 +34,8 @@ static const cpu_kernels k_avx2 = {
     .vec_dot = simd_vec_dot,
     .gemm = simd_gemm,
     .gemv = simd_gemv,
+    .dot_f16_f32 = simd_dot_f16_f32,
+    .f16_axpy = simd_f16_axpy,
 };
 
 #if defined(__clang__)

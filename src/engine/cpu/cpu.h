@@ -34,6 +34,9 @@ typedef struct cpu_kernels {
    * float rounding (bit-identical for the K-quants, whose partial sums are integers). */
   void (*gemv)(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
                float *out, int64_t n);
+  /* The F16 KV cache of the fast path: Σ x[i]·y[i] with x in F16, and y[i] += a·x[i]. */
+  float (*dot_f16_f32)(const uint16_t *x, const float *y, int64_t n);
+  void (*f16_axpy)(float *y, float a, const uint16_t *x, int64_t n);
 } cpu_kernels;
 
 /* 1 when weights of this type can be used by both paths. */

@@ -253,3 +253,26 @@ static void simd_gemv(uint32_t wtype, const void *wv, size_t w_stride, int n_row
     return;
   }
 }
+
+/* ---- the F16 KV cache (attention of the fast path) ---------------------------------------- */
+
+static float simd_dot_f16_f32(const uint16_t *x, const float *y, int64_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(load_f16x8(x + i), _mm256_loadu_ps(y + i), s0);
+    s1 = _mm256_fmadd_ps(load_f16x8(x + i + 8), _mm256_loadu_ps(y + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(load_f16x8(x + i), _mm256_loadu_ps(y + i), s0);
+  float s = hsum_ps(_mm256_add_ps(s0, s1));
+  for (; i < n; i++) s += h2f(x[i]) * y[i];
+  return s;
+}
+
+static void simd_f16_axpy(float *y, float a, const uint16_t *x, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load_f16x8(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; i++) y[i] += a * h2f(x[i]);
+}

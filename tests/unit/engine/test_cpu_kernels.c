@@ -9,7 +9,8 @@
  *   - dot products on realistic quantised random data: within float rounding of the reference;
  *   - the prefill tile (gemm) with odd row and token counts: equal to the level's own vec_dot;
  *   - the decode kernel (gemv) with odd row counts: exact on the integer data, within float
- *     rounding of the reference on realistic data. */
+ *     rounding of the reference on realistic data;
+ *   - the F16 KV-cache kernels (dot_f16_f32, f16_axpy) on head-sized lengths, odd ones too. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -348,6 +349,39 @@ static void gemv_agrees_with_reference(void **state) {
   free(a);
 }
 
+static void f16_kv_kernels_agree(void **state) {
+  (void)state;
+  static float q[NMAX], y[NMAX], want[NMAX];
+  static uint16_t h[NMAX];
+  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+    const cpu_kernels *k = level_or_skip((cpu_level)l);
+    if (!k) continue;
+    for (int n = 1; n <= 300; n += n < 16 ? 1 : 29) {
+      rng_state = 900u + (uint64_t)n;
+      double s = 0, m = 0;
+      for (int i = 0; i < n; i++) {
+        h[i] = fp32_to_fp16(rng_gauss());
+        q[i] = rng_gauss();
+        s += (double)fp16_to_fp32(h[i]) * q[i];
+        m += fabs((double)fp16_to_fp32(h[i]) * q[i]);
+      }
+      float got = k->dot_f16_f32(h, q, n);
+      if (!(fabs(got - s) <= 1e-6 * m + 1e-7))
+        fail_msg("%s dot_f16_f32 n=%d: %.9g vs %.9g", k->name, n, (double)got, s);
+      float a = rng_gauss();
+      for (int i = 0; i < n; i++) {
+        y[i] = rng_gauss();
+        want[i] = (float)((double)y[i] + (double)a * fp16_to_fp32(h[i]));
+      }
+      k->f16_axpy(y, a, h, n);
+      for (int i = 0; i < n; i++) /* one rounding (fma) or two: within 2 ulps of the sum */
+        if (!(fabs(y[i] - want[i]) <= 2.5e-7 * (fabs(want[i]) + fabs(a * fp16_to_fp32(h[i])))))
+          fail_msg("%s f16_axpy n=%d element %d: %.9g vs %.9g", k->name, n, i, (double)y[i],
+                   (double)want[i]);
+    }
+  }
+}
+
 static void env_caps_the_level(void **state) {
   (void)state;
   printf("[ INFO ] best level on this CPU: %s\n", cpu_level_name(cpu_best_level()));
@@ -368,6 +402,7 @@ int main(void) {
       cmocka_unit_test(dots_agree_within_rounding),
       cmocka_unit_test(gemm_tile_equals_vec_dot),
       cmocka_unit_test(gemv_agrees_with_reference),
+      cmocka_unit_test(f16_kv_kernels_agree),
       cmocka_unit_test(env_caps_the_level),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
