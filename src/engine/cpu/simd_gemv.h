@@ -15,8 +15,8 @@
  * Rows are processed two at a time so the activation block loaded (and, for the signed types,
  * sign-adjusted) for one row serves the other, and the next rows are prefetched. */
 
-#ifndef GV_PREFETCH_ROWS
-#define GV_PREFETCH_ROWS 0 /* software prefetch distance in rows (0: none) */
+#ifndef GV_PREFETCH_BYTES
+#define GV_PREFETCH_BYTES 0 /* software prefetch distance ahead of the row being read (0: none) */
 #endif
 
 SIMD_INLINE void gv_prefetch_row(const uint8_t *p, size_t bytes) {
@@ -47,7 +47,7 @@ SIMD_INLINE __m256i ucodes_q5_0(const block_q5_0 *b) {
     const __m256i qy = load32(y[I].qs);                                                          \
     const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(),                                \
                                           SIMD_DOT_US(_mm256_setzero_si256(), voff, qy));        \
-    const float dy = h2f(y[I].d);                                                                \
+    const float dy = dyf[I];                                                                     \
     for (int r = 0; r < nr; r++) {                                                               \
       const __m256i p = SIMD_DOT_US(corr, ucodes_##NAME(&x[r][I]), qy);                          \
       acc[r][U] = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[r][I].d) * dy), _mm256_cvtepi32_ps(p),    \
@@ -56,7 +56,7 @@ SIMD_INLINE __m256i ucodes_q5_0(const block_q5_0 *b) {
   } while (0)
 #define DEF_GV_OFFSET(NAME, BT, OFF)                                                              \
   SIMD_INLINE void gv_##NAME(const uint8_t *w0, const uint8_t *w1, const block_q8_0 *y,          \
-                             int64_t nb, float *o, const int nr) {                               \
+                             const float *dyf, int64_t nb, float *o, const int nr) {             \
     const BT *x[2] = {(const BT *)w0, (const BT *)w1};                                           \
     __m256 acc[2][4];                                                                            \
     for (int r = 0; r < 2; r++)                                                                  \
@@ -81,7 +81,7 @@ DEF_GV_OFFSET(q5_0, block_q5_0, 16)
 #define GV_Q8_BLOCK(I, U)                                                                         \
   do {                                                                                           \
     const __m256i qy = load32(y[I].qs);                                                          \
-    const float dy = h2f(y[I].d);                                                                \
+    const float dy = dyf[I];                                                                     \
     for (int r = 0; r < nr; r++) {                                                               \
       const __m256i qx = load32(x[r][I].qs);                                                     \
       const __m256i p = SIMD_DOT_US(_mm256_setzero_si256(), _mm256_sign_epi8(qx, qx),            \
@@ -90,8 +90,8 @@ DEF_GV_OFFSET(q5_0, block_q5_0, 16)
                                   acc[r][U]);                                                    \
     }                                                                                            \
   } while (0)
-SIMD_INLINE void gv_q8_0(const uint8_t *w0, const uint8_t *w1, const block_q8_0 *y, int64_t nb,
-                         float *o, const int nr) {
+SIMD_INLINE void gv_q8_0(const uint8_t *w0, const uint8_t *w1, const block_q8_0 *y,
+                         const float *dyf, int64_t nb, float *o, const int nr) {
   const block_q8_0 *x[2] = {(const block_q8_0 *)w0, (const block_q8_0 *)w1};
   __m256 acc[2][4];
   for (int r = 0; r < 2; r++)
@@ -226,28 +226,43 @@ SIMD_INLINE void gv_q6_K(const uint8_t *w0, const uint8_t *w1, const block_q8_K 
 #ifndef GV_ROWS
 #define GV_ROWS 1 /* rows per kernel call (2 measured slower when streaming from memory) */
 #endif
-#define GV_PAIR(FN, YT, BLK)                                                                      \
+#define GV_PAIR(FN, YT, BLK, ...)                                                                 \
   for (; r + GV_ROWS <= n_rows; r += GV_ROWS) {                                                  \
     const uint8_t *w0 = w + (size_t)r * w_stride;                                                \
-    if (GV_PREFETCH_ROWS && r + GV_PREFETCH_ROWS + GV_ROWS <= n_rows)                            \
-      gv_prefetch_row(w0 + (size_t)GV_PREFETCH_ROWS * w_stride, GV_ROWS * w_stride);             \
-    FN(w0, GV_ROWS == 2 ? w0 + w_stride : NULL, (const YT *)act, n / (BLK), out + r, GV_ROWS);   \
+    if (GV_PREFETCH_BYTES &&                                                                     \
+        (size_t)(n_rows - r) * w_stride > GV_PREFETCH_BYTES + GV_ROWS * w_stride)                \
+      gv_prefetch_row(w0 + GV_PREFETCH_BYTES, GV_ROWS * w_stride);                               \
+    FN(w0, GV_ROWS == 2 ? w0 + w_stride : NULL, (const YT *)act, __VA_ARGS__ n / (BLK), out + r, \
+       GV_ROWS);                                                                                 \
   }                                                                                              \
-  if (r < n_rows) FN(w + (size_t)r * w_stride, NULL, (const YT *)act, n / (BLK), out + r, 1);    \
+  if (r < n_rows)                                                                                \
+    FN(w + (size_t)r * w_stride, NULL, (const YT *)act, __VA_ARGS__ n / (BLK), out + r, 1);      \
   return
+
+/* Activation blocks whose scales are converted to float once per call rather than once per row;
+ * longer rows (none in today's models) take vec_dot. */
+#define GV_MAX_NB 2048
 
 /* out[r] = row r · act for r < n_rows (decode). */
 static void simd_gemv(uint32_t wtype, const void *wv, size_t w_stride, int n_rows,
                       const void *act, float *out, int64_t n) {
   const uint8_t *w = wv;
   int r = 0;
-  switch (wtype) {
-  case GTYPE_Q8_0: GV_PAIR(gv_q8_0, block_q8_0, 32);
-  case GTYPE_Q4_0: GV_PAIR(gv_q4_0, block_q8_0, 32);
-  case GTYPE_Q5_0: GV_PAIR(gv_q5_0, block_q8_0, 32);
-  case GTYPE_Q4_K: GV_PAIR(gv_q4_K, block_q8_K, QK_K);
-  case GTYPE_Q5_K: GV_PAIR(gv_q5_K, block_q8_K, QK_K);
-  case GTYPE_Q6_K: GV_PAIR(gv_q6_K, block_q8_K, QK_K);
+  float dyf[GV_MAX_NB];
+  uint32_t kind = wtype;
+  if (wtype == GTYPE_Q8_0 || wtype == GTYPE_Q4_0 || wtype == GTYPE_Q5_0) {
+    const block_q8_0 *y = act;
+    if (n / 32 > GV_MAX_NB) kind = GTYPE_COUNT; /* the default case below */
+    else
+      for (int64_t i = 0; i < n / 32; i++) dyf[i] = h2f(y[i].d);
+  }
+  switch (kind) {
+  case GTYPE_Q8_0: GV_PAIR(gv_q8_0, block_q8_0, 32, dyf, );
+  case GTYPE_Q4_0: GV_PAIR(gv_q4_0, block_q8_0, 32, dyf, );
+  case GTYPE_Q5_0: GV_PAIR(gv_q5_0, block_q8_0, 32, dyf, );
+  case GTYPE_Q4_K: GV_PAIR(gv_q4_K, block_q8_K, QK_K, );
+  case GTYPE_Q5_K: GV_PAIR(gv_q5_K, block_q8_K, QK_K, );
+  case GTYPE_Q6_K: GV_PAIR(gv_q6_K, block_q8_K, QK_K, );
   default:
     for (; r < n_rows; r++) out[r] = simd_vec_dot(wtype, w + (size_t)r * w_stride, act, n);
     return;
