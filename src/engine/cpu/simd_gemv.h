@@ -117,17 +117,19 @@ SIMD_INLINE void gv_q8_0(const uint8_t *w0, const uint8_t *w1, const block_q8_0 
 #endif
 
 /* The 8 six-bit scales and 8 minimums of a Q4_K/Q5_K block as 16 int16 (scales, then mins):
- * k_scales's unpacking done on 32-bit words. */
+ * k_scales's unpacking done on the three 32-bit words u0..u2 of the 12 scale bytes, in four
+ * vector lanes: (u0 & 63s, (u2 & 15s) | (u0 >> 6 & 3s) << 4, u1 & 63s, (u2 >> 4 & 15s) | (u1 >> 6
+ * & 3s) << 4), "63s" meaning 0x3f in every byte. The 16-byte load ends inside the block's qs. */
 SIMD_INLINE __m256i k_scales16(const uint8_t *q) {
-  uint32_t u[4];
-  memcpy(u, q, 12);
-  const uint32_t m1 = 0x3f3f3f3f, m2 = 0x0f0f0f0f, m3 = 0x03030303;
-  u[3] = ((u[2] >> 4) & m2) | (((u[1] >> 6) & m3) << 4);
-  const uint32_t mins_lo = u[1] & m1;
-  u[1] = (u[2] & m2) | (((u[0] >> 6) & m3) << 4);
-  u[2] = mins_lo;
-  u[0] &= m1;
-  return _mm256_cvtepu8_epi16(_mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3]));
+  const __m128i v = _mm_loadu_si128((const __m128i *)q);
+  const __m128i a = _mm_shuffle_epi32(v, 0x98); /* u0 u2 u1 u2 */
+  const __m128i b = _mm_shuffle_epi32(v, 0x50); /* u0 u0 u1 u1 */
+  const __m128i hi =
+      _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(b, 6), _mm_set1_epi8(0x03)), 4);
+  const __m128i odd = _mm_or_si128(
+      _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)), _mm_set1_epi8(0x0f)), hi);
+  const __m128i even = _mm_and_si128(a, _mm_set1_epi8(0x3f));
+  return _mm256_cvtepu8_epi16(_mm_blend_epi32(even, odd, 0x0a));
 }
 
 /* vpshufb masks that broadcast int16 element j of each 128-bit lane to the whole lane. */
