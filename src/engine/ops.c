@@ -128,7 +128,16 @@ typedef struct mm_job {
   int n_w;
   const float *x;
   int n_tok;
+  int glu; /* OPS_GLU_*: out[0] = act(out[0]) * out[1] on each thread's own rows, after the products */
 } mm_job;
+
+enum { OPS_GLU_NONE, OPS_GLU_SILU, OPS_GLU_GELU };
+
+static inline float silu_mul1(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+static inline float gelu_mul1(float v, float u) {
+  const float k = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
+  return 0.5f * v * (1.0f + tanhf(k * v * (1.0f + 0.044715f * v * v))) * u;
+}
 
 static void quant_tokens(const void *arg, int t0, int t1) {
   const mm_job *j = arg;
@@ -164,6 +173,17 @@ static void mm_worker(void *arg, int ith, int nth) {
               c->act_stride, j->n_tok, out + r0, (size_t)w->n_out, w->n_in);
     }
   }
+  if (j->glu != OPS_GLU_NONE) { /* gate and up have the same rows: this thread wrote both */
+    int64_t n_out = j->w[0]->n_out, r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
+    for (int t = 0; t < j->n_tok; t++) {
+      float *g = j->out[0] + (size_t)t * n_out;
+      const float *u = j->out[1] + (size_t)t * n_out;
+      if (j->glu == OPS_GLU_SILU)
+        for (int64_t r = r0; r < r1; r++) g[r] = silu_mul1(g[r], u[r]);
+      else
+        for (int64_t r = r0; r < r1; r++) g[r] = gelu_mul1(g[r], u[r]);
+    }
+  }
 }
 
 void ops_matmul_n(eng_ctx *c, int n_w, float *const *out, const eng_w *const *w, const float *x,
@@ -176,9 +196,32 @@ void ops_matmul_n(eng_ctx *c, int n_w, float *const *out, const eng_w *const *w,
       for (int k = 0; k < n_w; k++) ops_matmul_n(c, 1, &out[k], &w[k], x, n_tok);
       return;
     }
-  mm_job j = {c, out, w, n_w, x, n_tok};
+  mm_job j = {c, out, w, n_w, x, n_tok, OPS_GLU_NONE};
   if (c->precision == ENG_PRECISION_FAST) par_tokens(c, n_tok, quant_tokens, &j);
   sk_pool_run(c->pool, mm_worker, &j);
+}
+
+static void matmul_glu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                       const float *x, int n_tok, int glu) {
+  if (cpu_act_type(wg->type) != cpu_act_type(wu->type) || wg->n_out != wu->n_out) {
+    ops_matmul_n(c, 2, (float *const[]){gate, up}, (const eng_w *const[]){wg, wu}, x, n_tok);
+    if (glu == OPS_GLU_SILU) ops_silu_mul(c, gate, up, n_tok, (int)wg->n_out);
+    else ops_gelu_mul(c, gate, up, n_tok, (int)wg->n_out);
+    return;
+  }
+  mm_job j = {c, (float *const[]){gate, up}, (const eng_w *const[]){wg, wu}, 2, x, n_tok, glu};
+  if (c->precision == ENG_PRECISION_FAST) par_tokens(c, n_tok, quant_tokens, &j);
+  sk_pool_run(c->pool, mm_worker, &j);
+}
+
+void ops_ffn_silu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok) {
+  matmul_glu(c, gate, up, wg, wu, x, n_tok, OPS_GLU_SILU);
+}
+
+void ops_ffn_gelu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok) {
+  matmul_glu(c, gate, up, wg, wu, x, n_tok, OPS_GLU_GELU);
 }
 
 void ops_matmul(eng_ctx *c, float *out, const eng_w *w, const float *x, int n_tok) {
@@ -213,16 +256,13 @@ typedef struct glu_job {
 static void silu_tokens(const void *arg, int t0, int t1) {
   const glu_job *j = arg;
   for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++)
-    j->gate[i] = j->gate[i] / (1.0f + expf(-j->gate[i])) * j->up[i];
+    j->gate[i] = silu_mul1(j->gate[i], j->up[i]);
 }
 
 static void gelu_tokens(const void *arg, int t0, int t1) {
   const glu_job *j = arg;
-  const float k = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
-  for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++) {
-    float v = j->gate[i];
-    j->gate[i] = 0.5f * v * (1.0f + tanhf(k * v * (1.0f + 0.044715f * v * v))) * j->up[i];
-  }
+  for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++)
+    j->gate[i] = gelu_mul1(j->gate[i], j->up[i]);
 }
 
 void ops_silu_mul(const eng_ctx *c, float *gate, const float *up, int n_tok, int n_ff) {
