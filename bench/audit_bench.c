@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "audit/log.h"
+#include "audit/record.h"
+#include "base/alloc.h"
 #include "audit/verify.h"
 
 static double now_s(void) {
@@ -30,6 +32,26 @@ static double cpu_s(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+/* System (kernel) part only: fdatasync, futex waits and wake-ups, context switches. */
+static double sys_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+static double thread_cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+static void print_load(void) {
+  FILE *f = fopen("/proc/loadavg", "r");
+  char b[128] = "";
+  if (f) {
+    if (!fgets(b, sizeof b, f)) b[0] = '\0';
+    fclose(f);
+  }
+  printf("load average: %s", b[0] ? b : "unknown\n");
 }
 
 static void record(char *out, size_t n, uint64_t i) {
@@ -114,6 +136,31 @@ int main(int argc, char **argv) {
     dir = base;
   }
   printf("audit_bench: dir %s, %.1f s per run\n", dir, seconds);
+  print_load();
+  /* CPU of preparing one record (validate + canonical JSON), single thread, no I/O: the fast
+   * path every append takes, and the jansson reference it replaced (same bytes out). */
+  for (int slow = 0; slow < 2; slow++) {
+    enum { PREP_N = 20000 };
+    char js[1024];
+    double c0 = thread_cpu_s();
+    for (uint64_t i = 0; i < PREP_N; i++) {
+      record(js, sizeof js, i);
+      char *body;
+      size_t len;
+      sk_err e;
+      int rc = slow ? record_prepare_slow(dir, js, &body, &len, &e) : record_prepare(dir, js, &body, &len, &e);
+      if (rc) {
+        fprintf(stderr, "prepare failed: %s\n", e.msg);
+        return 1;
+      }
+      sk_free(body);
+    }
+    double c1 = thread_cpu_s();
+    for (uint64_t i = 0; i < PREP_N; i++) record(js, sizeof js, i); /* the bench's own share */
+    double c2 = thread_cpu_s();
+    printf("prepare (%s): %.2f us CPU/record (validate + canonical JSON; record generation %.2f us excluded)\n",
+           slow ? "jansson reference" : "fast path", ((c1 - c0) - (c2 - c1)) * 1e6 / PREP_N, (c2 - c1) * 1e6 / PREP_N);
+  }
   int run_no = 0;
   for (char *tok = strtok(writers_s, ","); tok; tok = strtok(NULL, ",")) {
     int w = atoi(tok);
@@ -129,19 +176,19 @@ int main(int argc, char **argv) {
     run r = {.log = log};
     r.until = now_s() + seconds;
     pthread_t *th = calloc((size_t)w, sizeof *th);
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = now_s(), c0 = cpu_s(), s0 = sys_s();
     for (int i = 0; i < w; i++) pthread_create(&th[i], NULL, writer, &r);
     for (int i = 0; i < w; i++) pthread_join(th[i], NULL);
-    double dt = now_s() - t0, dc = cpu_s() - c0;
+    double dt = now_s() - t0, dc = cpu_s() - c0, ds = sys_s() - s0;
     audit_stats st;
     audit_get_stats(log, &st);
     audit_close(log);
     free(th);
     uint64_t n = atomic_load(&r.done);
     printf("durable appends, %4d writers: %9.0f appends/s  (%" PRIu64 " records, %" PRIu64
-           " fdatasyncs, %.1f records/sync, %.3f ms/sync, %.1f us CPU/append)\n",
+           " fdatasyncs, %.1f records/sync, %.3f ms/sync, %.1f us CPU/append = %.1f user + %.1f kernel)\n",
            w, n / dt, n, st.syncs, st.syncs ? (double)n / st.syncs : 0, st.syncs ? dt * 1000 / st.syncs : 0,
-           n ? dc * 1e6 / n : 0);
+           n ? dc * 1e6 / n : 0, n ? (dc - ds) * 1e6 / n : 0, n ? ds * 1e6 / n : 0);
     if (atomic_load(&r.failed)) return 1;
   }
   if (records) {
@@ -166,6 +213,7 @@ int main(int argc, char **argv) {
     audit_close(log);
     printf("build:  %" PRIu64 " records in %.2f s, %d threads appending batches of %d (%.0f appends/s, %.1f us CPU/append)\n", records, tb, BUILDERS, BATCH,
            records / tb, cb * 1e6 / records);
+    print_load();
     t0 = now_s();
     if (audit_open(d, NULL, &log, &e)) return 1;
     printf("open:   %.3f s (index %" PRIu64 " records)\n", now_s() - t0, audit_size(log));

@@ -46,7 +46,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
       const char *name = argv[++i];
       k = NULL;
-      for (int l = CPU_SCALAR; l <= CPU_AVX512; l++)
+      for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++)
         if (!strcmp(name, cpu_level_name((cpu_level)l))) k = cpu_kernels_level((cpu_level)l);
       if (!k) {
         fprintf(stderr, "bench_gemv: level %s unknown or not supported by this CPU\n", name);

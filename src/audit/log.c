@@ -1,10 +1,12 @@
 /* log.c — append-only file, crash recovery, group commit, in-memory leaf index. */
 #include "audit/log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +23,20 @@
 /* Read buffer for the recovery scan at open. */
 #define AUDIT_SCAN_CHUNK (1u << 20)
 
+/* An appender waiting for its group commit. Lives on the appender's stack; queued in sequence
+ * order, so the records one flush covers are always a prefix of the queue. */
+typedef struct waiter {
+  uint64_t last;        /* last sequence number of the append */
+  struct waiter *next;
+  sem_t sem;            /* posted once: the append is settled, or this waiter must lead */
+  int lead;             /* set before the post: lead the next group commit */
+  int rc;               /* set before the post when settled */
+} waiter;
+
 struct audit_log {
   pthread_mutex_t mu;
-  pthread_cond_t cv;
+  pthread_cond_t cv;    /* flushing cleared, or pending drained (back-pressure, close) */
+  waiter *q_head, *q_tail;
   int fd;
   audit_opts opts;
   char dir[PATH_MAX];
@@ -34,6 +47,8 @@ struct audit_log {
   uint64_t durable;       /* records [0, durable) are on disk and synced */
   uint64_t assigned_end;  /* file offset after the last assigned frame */
   uint64_t durable_end;   /* file offset after the last durable frame */
+  uint64_t alloc_end;     /* file size: [durable_end, alloc_end) is zeros (preallocated) */
+  uint64_t written;       /* bytes of frames written since open (sizes the next extension) */
   /* compact range of the durable tree: perfect subtrees, largest first (for O(log n) roots) */
   merkle_hash frontier[MERKLE_MAX_PROOF + 1];
   size_t frontier_n;
@@ -92,9 +107,37 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-/* Scans frames from the header on; stops at the first incomplete frame (torn tail). Structural
- * damage in a complete frame is corruption. Stored leaf hashes are trusted here: verify checks. */
-static int scan(audit_log *log, uint64_t file_size, uint64_t *good_end, sk_err *err) {
+/* Offset just after the last non-zero byte of the file (AUDIT_HEADER_BYTES if none after it). */
+static int nonzero_end(int fd, uint64_t file_size, uint64_t *out) {
+  uint8_t b[1 << 16];
+  uint64_t end = file_size;
+  while (end > AUDIT_HEADER_BYTES) {
+    size_t n = end - AUDIT_HEADER_BYTES < sizeof b ? (size_t)(end - AUDIT_HEADER_BYTES) : sizeof b;
+    if (pread(fd, b, n, (off_t)(end - n)) != (ssize_t)n) return -1;
+    for (size_t i = n; i-- > 0;)
+      if (b[i]) {
+        *out = end - n + i + 1;
+        return 0;
+      }
+    end -= n;
+  }
+  *out = AUDIT_HEADER_BYTES;
+  return 0;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return 0;
+  return 1;
+}
+
+/* Scans frames from the header on; stops at the first incomplete frame (torn tail) or at an
+ * all-zero header (the preallocated tail). A damaged header is a torn write when nothing but
+ * zeros follows it (nz_end: a write cut short inside preallocated space); otherwise, like any
+ * structural damage in a complete frame, it is corruption. Stored leaf hashes are trusted here:
+ * verify checks. */
+static int scan(audit_log *log, uint64_t file_size, uint64_t nz_end, uint64_t *good_end, int *at_zero,
+                sk_err *err) {
   sk_buf b;
   sk_buf_init(&b, AUDIT_SCAN_CHUNK + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD);
   int rc = sk_buf_reserve(&b, AUDIT_SCAN_CHUNK + AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD);
@@ -118,10 +161,18 @@ static int scan(audit_log *log, uint64_t file_size, uint64_t *good_end, sk_err *
     }
     size_t avail = b.len - pos;
     if (avail == 0) break;
-    if (avail < 12) break; /* torn frame header */
     const uint8_t *p = (const uint8_t *)b.data + pos;
+    if (avail < 12) { /* torn frame header, or a short zero tail */
+      *at_zero = all_zero(p, avail);
+      break;
+    }
+    if (all_zero(p, 12)) { /* end of the records: preallocated space */
+      *at_zero = 1;
+      break;
+    }
     uint32_t len = get_le32(p);
     uint64_t seq = get_le64(p + 4);
+    if ((len > AUDIT_MAX_RECORD_BYTES || seq != log->assigned) && nz_end <= off + pos + 12) break; /* torn */
     if (len > AUDIT_MAX_RECORD_BYTES || seq != log->assigned) {
       rc = sk_err_set(err, SK_ECORRUPT,
                       "record %llu at offset %llu is damaged (length %u, sequence %llu); run "
@@ -277,10 +328,27 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
     rc = sk_err_set(err, SK_ECORRUPT, "%s is not a Sekisho audit log (bad header)", path);
     goto fail;
   }
-  uint64_t good_end = 0;
-  if ((rc = scan(log, (uint64_t)st.st_size, &good_end, err))) goto fail;
+  uint64_t good_end = 0, nz_end = 0;
+  if (nonzero_end(log->fd, (uint64_t)st.st_size, &nz_end) != 0) {
+    rc = sk_err_set(err, SK_EIO, "reading %s: %s", path, strerror(errno));
+    goto fail;
+  }
+  int at_zero = 0;
+  if ((rc = scan(log, (uint64_t)st.st_size, nz_end, &good_end, &at_zero, err))) goto fail;
+  if (at_zero && nz_end > good_end) {
+    /* Writes are sequential, so a crash leaves zeros only after the last byte it wrote: data
+     * after an all-zero header is a zeroed record or added bytes, not a torn write. Fail
+     * closed, as for a bad frame followed by intact ones. */
+    rc = sk_err_set(err, SK_ECORRUPT,
+                    "%s: record %llu's header at offset %llu is zero but data follows it: the log was "
+                    "altered; run 'sekisho audit verify' and preserve %s as evidence",
+                    path, (unsigned long long)log->assigned, (unsigned long long)good_end, dir);
+    goto fail;
+  }
   if ((rc = check_tail(log, &good_end, err))) goto fail;
-  if (good_end < (uint64_t)st.st_size) {
+  log->alloc_end = (uint64_t)st.st_size;
+  if (good_end < (uint64_t)st.st_size && nz_end > good_end) { /* a torn tail, not just zeros */
+    log->alloc_end = good_end;
     log->stats.recovered_bytes = (uint64_t)st.st_size - good_end;
     if (!ro && ((rc = quarantine(log, good_end, (uint64_t)st.st_size, err)) ||
                 ftruncate(log->fd, (off_t)good_end) != 0 || fdatasync(log->fd) != 0)) {
@@ -290,6 +358,7 @@ int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err 
   }
   for (uint64_t i = 0; i < log->assigned; i++) frontier_push(log, &log->leaves[i], i);
   log->durable = log->assigned;
+  if (log->alloc_end < good_end) log->alloc_end = good_end;
   log->assigned_end = log->durable_end = good_end;
   log->stats.records = log->durable;
   *out = log;
@@ -304,6 +373,11 @@ void audit_close(audit_log *log) {
   pthread_mutex_lock(&log->mu);
   while (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
   pthread_mutex_unlock(&log->mu);
+  /* trim the preallocated tail: a closed log is exactly its frames (best effort: a tail that
+   * stays is valid, and a crash mid-trim leaves a shorter zero tail, also valid) */
+  if (log->fd >= 0 && !log->opts.read_only && !log->failed && log->alloc_end > log->durable_end &&
+      log->durable_end >= AUDIT_HEADER_BYTES && ftruncate(log->fd, (off_t)log->durable_end) == 0)
+    (void)fdatasync(log->fd);
   if (log->fd >= 0) close(log->fd); /* releases the flock */
   sk_buf_release(&log->pending);
   sk_buf_release(&log->spare);
@@ -320,19 +394,23 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Under mu: frames one prepared body as record `assigned` into pending. */
-static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t t_ms, char *scratch,
-                     sk_err *err) {
+/* Under mu: frames one prepared body as record `assigned` directly into pending. */
+static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t t_ms, sk_err *err) {
   uint64_t seq = log->assigned;
-  size_t n = record_compose(scratch + 12, AUDIT_MAX_RECORD_BYTES + 1, seq, t_ms, body, body_len);
-  if (n == 0) return sk_err_set(err, SK_ELIMIT, "record too large");
-  put_le32((uint8_t *)scratch, (uint32_t)n);
-  put_le64((uint8_t *)scratch + 4, seq);
-  merkle_hash h;
-  merkle_leaf_hash(scratch + 12, n, &h);
-  memcpy(scratch + 12 + n, h.b, MERKLE_HASH_BYTES);
-  int rc = sk_buf_append(&log->pending, scratch, n + AUDIT_FRAME_OVERHEAD);
+  int rc = sk_buf_reserve(&log->pending, body_len + RECORD_ENVELOPE_MAX + AUDIT_FRAME_OVERHEAD + 1);
   if (rc) return sk_err_set(err, rc, "out of memory queueing a record");
+  char *f = log->pending.data + log->pending.len;
+  size_t room = log->pending.cap - log->pending.len - 12;
+  size_t n = record_compose(f + 12, room < AUDIT_MAX_RECORD_BYTES + 1 ? room : AUDIT_MAX_RECORD_BYTES + 1, seq, t_ms,
+                            body, body_len);
+  if (n == 0) return sk_err_set(err, SK_ELIMIT, "record too large");
+  put_le32((uint8_t *)f, (uint32_t)n);
+  put_le64((uint8_t *)f + 4, seq);
+  merkle_hash h;
+  merkle_leaf_hash(f + 12, n, &h);
+  memcpy(f + 12 + n, h.b, MERKLE_HASH_BYTES);
+  log->pending.len += n + AUDIT_FRAME_OVERHEAD;
+  log->pending.data[log->pending.len] = '\0';
   log->leaves[seq] = h;
   log->offsets[seq] = log->assigned_end;
   log->assigned_end += n + AUDIT_FRAME_OVERHEAD;
@@ -340,10 +418,10 @@ static int frame_one(audit_log *log, const char *body, size_t body_len, int64_t 
   return SK_OK;
 }
 
-/* Under mu, with no flush running: writes and syncs everything pending (one group commit).
- * Drops mu while doing I/O; the flushing flag keeps other leaders out. */
-static void flush_once(audit_log *log, sk_err *err) {
-  log->flushing = true;
+/* Under mu, with log->flushing set by the caller: writes and syncs everything pending (one group
+ * commit). Drops mu while doing I/O, so that the next batch fills meanwhile (pipelining); the
+ * flushing flag keeps other leaders out. Returns with mu held and flushing still set. */
+static int flush_once(audit_log *log, sk_err *err) {
   sk_buf tmp = log->pending;
   log->pending = log->spare;
   log->spare = tmp;
@@ -351,7 +429,29 @@ static void flush_once(audit_log *log, sk_err *err) {
   pthread_mutex_unlock(&log->mu);
   int rc = SK_OK, e = 0;
   size_t done = 0;
-  while (done < log->spare.len) {
+  /* Grow the zero-filled tail when this write would pass it: the one sync below then covers the
+   * new size too, and the following commits overwrite existing blocks (no inode write). Only the
+   * leader touches alloc_end and written (the flushing flag keeps others out). */
+  log->written += log->spare.len;
+  if (end > log->alloc_end) {
+    uint64_t grow = log->written < AUDIT_PREALLOC_MIN ? AUDIT_PREALLOC_MIN
+                    : log->written > AUDIT_PREALLOC_MAX ? AUDIT_PREALLOC_MAX : log->written;
+    uint64_t from = log->alloc_end > end ? log->alloc_end : end, to = end + grow;
+    static const uint8_t zeros[1 << 16];
+    for (uint64_t z = from; rc == SK_OK && z < to;) {
+      size_t n = to - z < sizeof zeros ? (size_t)(to - z) : sizeof zeros;
+      ssize_t w = pwrite(log->fd, zeros, n, (off_t)z);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        e = errno;
+        rc = SK_EIO;
+        break;
+      }
+      z += (size_t)w;
+    }
+    if (rc == SK_OK) log->alloc_end = to;
+  }
+  while (rc == SK_OK && done < log->spare.len) {
     ssize_t w = pwrite(log->fd, log->spare.data + done, log->spare.len - done, (off_t)(at + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
@@ -382,30 +482,90 @@ static void flush_once(audit_log *log, sk_err *err) {
     log->durable_end = end;
     log->stats.records = target;
   }
-  log->flushing = false;
-  pthread_cond_broadcast(&log->cv);
+  return rc;
 }
 
-/* Under mu: waits until record `last` is durable, leading a group commit when none is running. */
-static int wait_durable(audit_log *log, uint64_t last, sk_err *err) {
-  while (log->durable <= last && !log->failed) {
-    if (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
-    else flush_once(log, err);
-  }
-  if (log->durable > last) return SK_OK;
-  if (err && err->code == SK_OK) sk_err_set(err, SK_EIO, "audit log failed earlier; reopen it to recover");
+static int failed_rc(audit_log *log, sk_err *err) {
+  sk_err_set(err, log->failed ? log->failed : SK_EIO,
+             "audit log write/sync failed; the log refuses appends until reopened");
   return log->failed ? log->failed : SK_EIO;
+}
+
+/* Under mu, with log->flushing set: leads one group commit, which covers everything pending
+ * (the leader's own records included). Then hands leadership to the first appender still
+ * waiting (its records arrived during this flush) so the next commit starts at once, and wakes
+ * exactly the appenders this commit covered: no broadcast, and they never retake mu.
+ * Returns the commit's result with mu released. */
+static int lead_commit(audit_log *log, sk_err *err) {
+  int rc = flush_once(log, err);
+  waiter *covered = NULL, **tail = &covered;
+  while (log->q_head && (log->failed || log->q_head->last < log->durable)) {
+    waiter *w = log->q_head;
+    log->q_head = w->next;
+    *tail = w;
+    tail = &w->next;
+  }
+  *tail = NULL;
+  if (!log->q_head) log->q_tail = NULL;
+  waiter *next = NULL;
+  if (log->q_head && !log->failed) {
+    next = log->q_head;
+    log->q_head = next->next;
+    if (!log->q_head) log->q_tail = NULL;
+    next->lead = 1; /* flushing stays set: it passes to `next` */
+  } else {
+    log->flushing = false;
+  }
+  pthread_cond_broadcast(&log->cv); /* back-pressure and close waiters only: usually none */
+  int fail = log->failed;
+  pthread_mutex_unlock(&log->mu);
+  if (next) sem_post(&next->sem);
+  while (covered) {
+    waiter *w = covered;
+    covered = w->next; /* read before the post: w lives on a stack that may unwind at once */
+    w->rc = fail;
+    sem_post(&w->sem);
+  }
+  return rc;
+}
+
+/* Under mu: waits until records up to `last` (already framed into pending) are durable, leading
+ * a group commit when none is running. Returns with mu released. */
+static int commit(audit_log *log, uint64_t last, sk_err *err) {
+  if (!log->flushing) {
+    log->flushing = true;
+    return lead_commit(log, err);
+  }
+  waiter w = {.last = last};
+  int sem_rc = sem_init(&w.sem, 0, 0);
+  assert(sem_rc == 0); /* an unshared semaphore needs no resources: cannot fail on Linux */
+  (void)sem_rc;
+  if (log->q_tail) log->q_tail->next = &w;
+  else log->q_head = &w;
+  log->q_tail = &w;
+  pthread_mutex_unlock(&log->mu);
+  while (sem_wait(&w.sem) != 0) {
+  }
+  sem_destroy(&w.sem);
+  if (w.lead) {
+    pthread_mutex_lock(&log->mu);
+    return lead_commit(log, err);
+  }
+  if (w.rc) return failed_rc(log, err);
+  return SK_OK;
 }
 
 int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64_t *first_seq, sk_err *err) {
   if (n == 0) return sk_err_set(err, SK_EINVAL, "empty batch");
   if (n > AUDIT_MAX_BATCH) return sk_err_set(err, SK_ELIMIT, "batch of %zu records; limit %u", n, AUDIT_MAX_BATCH);
   if (log->opts.read_only) return sk_err_set(err, SK_EDENIED, "audit log opened read-only");
-  char **bodies = sk_calloc(n, sizeof *bodies);
-  size_t *lens = sk_calloc(n, sizeof *lens);
-  char *scratch = sk_malloc(AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD + 1);
+  /* a single append (the gateway's case) allocates nothing here */
+  char *body1 = NULL;
+  size_t len1 = 0;
+  char **bodies = n == 1 ? &body1 : sk_calloc(n, sizeof *bodies);
+  size_t *lens = n == 1 ? &len1 : sk_calloc(n, sizeof *lens);
   int rc = SK_OK;
-  if (!bodies || !lens || !scratch) {
+  if (!bodies || !lens) {
     rc = sk_err_set(err, SK_ENOMEM, "out of memory");
     goto out;
   }
@@ -424,18 +584,18 @@ int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64
     goto out;
   }
   pthread_mutex_lock(&log->mu);
-  if (log->failed) {
-    rc = sk_err_set(err, SK_EIO, "audit log failed earlier; reopen it to recover");
-    pthread_mutex_unlock(&log->mu);
-    goto out;
-  }
   /* back-pressure: never queue more than the bound; drain (or help drain) first */
-  while (log->pending.len > 0 && log->pending.len + need > AUDIT_MAX_PENDING_BYTES && !log->failed) {
-    if (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
-    else flush_once(log, err);
+  while (!log->failed && log->pending.len > 0 && log->pending.len + need > AUDIT_MAX_PENDING_BYTES) {
+    if (log->flushing) {
+      pthread_cond_wait(&log->cv, &log->mu);
+    } else {
+      log->flushing = true;
+      (void)lead_commit(log, NULL); /* a failure poisons the log: seen below */
+      pthread_mutex_lock(&log->mu);
+    }
   }
   if (log->failed) {
-    rc = sk_err_set(err, SK_EIO, "audit log failed; reopen it to recover");
+    rc = failed_rc(log, err);
     pthread_mutex_unlock(&log->mu);
     goto out;
   }
@@ -446,23 +606,24 @@ int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64
   uint64_t first = log->assigned, first_end = log->assigned_end;
   size_t pending0 = log->pending.len;
   int64_t t = now_ms();
-  for (size_t i = 0; i < n && rc == SK_OK; i++) rc = frame_one(log, bodies[i], lens[i], t, scratch, err);
+  for (size_t i = 0; i < n && rc == SK_OK; i++) rc = frame_one(log, bodies[i], lens[i], t, err);
   if (rc) { /* only possible for the first frames of this batch: roll them back */
     log->pending.len = pending0;
+    if (log->pending.data) log->pending.data[pending0] = '\0';
     log->assigned_end = first_end;
     log->assigned = first;
     pthread_mutex_unlock(&log->mu);
     goto out;
   }
-  rc = wait_durable(log, log->assigned - 1, err);
-  pthread_mutex_unlock(&log->mu);
+  rc = commit(log, log->assigned - 1, err); /* releases mu */
   if (rc == SK_OK && first_seq) *first_seq = first;
 out:
   if (bodies)
     for (size_t i = 0; i < n; i++) sk_free(bodies[i]);
-  sk_free(bodies);
-  sk_free(lens);
-  sk_free(scratch);
+  if (n > 1) {
+    sk_free(bodies);
+    sk_free(lens);
+  }
   return rc;
 }
 

@@ -8,7 +8,8 @@
  * Storage: one append-only file `records.log` in dir (see docs/audit.md for the format and why).
  * Durability: audit_append returns only after the record is written and fdatasync'd. Concurrent
  * appenders are group-committed: whichever thread finds no flush in progress writes everything
- * pending with one write + one fdatasync, and wakes all the others whose records it covered.
+ * pending with one write + one fdatasync, hands the lead to the first appender that queued
+ * meanwhile (so the next commit starts at once), and wakes exactly the appenders it covered.
  * If a write or sync ever fails, the log is poisoned: every later append fails with SK_EIO
  * (the page cache can no longer be trusted to hold what we think is on disk); reopen to recover.
  *
@@ -32,10 +33,21 @@
 /* Records one audit_append_batch may carry (bounds one caller's share of a group commit). */
 #define AUDIT_MAX_BATCH 65536u
 
+/* Preallocation: the writer keeps zero-filled space after the last record so that the fdatasync
+ * of a group commit overwrites existing blocks and need not also write the inode (the file size
+ * does not change). It extends by the bytes it has written since open, clamped to these bounds
+ * (a busy gateway soon extends 4 MiB at a time; a one-off CLI append adds 64 KiB), and
+ * audit_close trims the tail again. */
+#define AUDIT_PREALLOC_MIN (64u * 1024u)
+#define AUDIT_PREALLOC_MAX (4u * 1024u * 1024u)
+
 #define AUDIT_FILE_NAME "records.log"
 #define AUDIT_FILE_MAGIC "SKAUDIT1"
 #define AUDIT_HEADER_BYTES 16
-/* frame = u32 len (LE) | u64 seq (LE) | len bytes of record JSON | 32-byte leaf hash */
+/* frame = u32 len (LE) | u64 seq (LE) | len bytes of record JSON | 32-byte leaf hash.
+ * The frames may be followed by zero bytes up to the end of the file (preallocated space of a
+ * live or crashed writer): an all-zero frame header ends the records (no record is empty), and
+ * every byte after it must be zero. */
 #define AUDIT_FRAME_OVERHEAD (4 + 8 + MERKLE_HASH_BYTES)
 
 typedef struct audit_log audit_log;
@@ -61,7 +73,8 @@ typedef struct audit_stats {
  * opts may be NULL. On success *out is owned by the caller: free with audit_close. */
 int audit_open(const char *dir, const audit_opts *opts, audit_log **out, sk_err *err);
 
-/* Syncs nothing (every acknowledged append is already durable), releases the lock, frees. */
+/* Trims the preallocated zero tail (so a closed log is exactly its frames), releases the lock,
+ * frees. Every acknowledged append is already durable; a failed trim leaves a valid tail. */
 void audit_close(audit_log *log);
 
 /* Appends one record. json is a JSON object (the envelope, see record.h); the log adds "seq"

@@ -38,6 +38,11 @@
  * caller frees with sk_free. dir is the audit directory (for sealing keys). */
 int record_prepare(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err);
 
+/* The same, through jansson (parse, validate, json_dumps sorted): the reference the fast path
+ * (canon.h) must match byte for byte. record_prepare uses it for records with "personal" (sealing
+ * works on jansson values); tests and the fuzzer compare the two. */
+int record_prepare_slow(const char *dir, const char *json, char **body, size_t *body_len, sk_err *err);
+
 /* Length of the prefix `{"seq":N,"time":"...",` for writing, and the writer itself: writes the
  * full stored record into out (capacity out_size) and returns its length, or 0 if it did not fit. */
 size_t record_compose(char *out, size_t out_size, uint64_t seq, int64_t time_ms, const char *body,

@@ -20,6 +20,39 @@
 
 /* Streaming read size: large enough that syscalls do not dominate hashing. */
 #define VERIFY_CHUNK (4u << 20)
+/* Beside a live writer, a frame being copied into preallocated space can be seen half written
+ * (zeros where its next page is not copied yet): re-read a failing record this many times,
+ * VERIFY_LIVE_WAIT_US apart, before calling it damage. */
+#define VERIFY_LIVE_RETRIES 5
+#define VERIFY_LIVE_WAIT_US 20000
+
+/* Offset of the first non-zero byte at or after `from`, or UINT64_MAX; -1 on a read error. */
+static int first_nonzero(int fd, uint64_t from, uint64_t *out) {
+  uint8_t b[1 << 16];
+  *out = UINT64_MAX;
+  for (uint64_t at = from;;) {
+    ssize_t n = pread(fd, b, sizeof b, (off_t)at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    for (ssize_t i = 0; i < n; i++)
+      if (b[i]) {
+        *out = at + (uint64_t)i;
+        return 0;
+      }
+    at += (uint64_t)n;
+  }
+}
+
+/* Beside a live writer: wait and make the loop re-read from pos (1), or give up (0). */
+static int live_retry(int live, int *retries, size_t *len, size_t pos, int *eof) {
+  if (!live || *retries >= VERIFY_LIVE_RETRIES) return 0;
+  (*retries)++;
+  usleep(VERIFY_LIVE_WAIT_US);
+  *len = pos;
+  *eof = 0;
+  return 1;
+}
 
 static uint32_t le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -146,7 +179,7 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
     if ((rc = check_ckpt(dir, &ck, &f, res, err))) goto out;
   uint64_t off = AUDIT_HEADER_BYTES; /* file offset of buf[0] */
   size_t len = 0, pos = 0;
-  int eof = 0;
+  int eof = 0, retries = 0;
   while (res->ok) {
     if (!eof && len - pos < AUDIT_MAX_RECORD_BYTES + AUDIT_FRAME_OVERHEAD) {
       memmove(buf, buf + pos, len - pos);
@@ -167,6 +200,21 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
     size_t avail = len - pos;
     if (avail == 0) break;
     uint64_t i = f.count;
+    const uint8_t *p = buf + pos;
+    size_t hl = avail < 12 ? avail : 12, z = 0;
+    while (z < hl && p[z] == 0) z++;
+    if (z == hl) { /* an all-zero header: the records end, preallocated space follows */
+      uint64_t nz;
+      if (first_nonzero(fd, off + pos, &nz) != 0) {
+        rc = sk_err_set(err, SK_EIO, "reading %s: %s", path, strerror(errno));
+        goto out;
+      }
+      if (nz == UINT64_MAX || live) break; /* live: an append in flight */
+      bad(res, i, "non-zero byte at offset %" PRIu64 " after the end of the records (offset %" PRIu64
+                  "): a record's header was zeroed, a torn write never acknowledged, or bytes were added",
+          nz, off + pos);
+      break;
+    }
     if (avail < 12) {
       if (live) break;
       bad(res, i, "the file ends inside record %" PRIu64 "'s header (%zu stray bytes at offset %" PRIu64
@@ -174,16 +222,17 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
           i, avail, off + pos);
       break;
     }
-    const uint8_t *p = buf + pos;
     uint32_t rlen = le32(p);
     uint64_t seq = le64(p + 4);
     if (seq != i) {
+      if (live_retry(live, &retries, &len, pos, &eof)) continue;
       bad(res, i, "record %" PRIu64 " at offset %" PRIu64 " carries sequence number %" PRIu64
                   " (records deleted, inserted, reordered or the frame altered)",
           i, off + pos, seq);
       break;
     }
     if (rlen > AUDIT_MAX_RECORD_BYTES) {
+      if (live_retry(live, &retries, &len, pos, &eof)) continue;
       bad(res, i, "record %" PRIu64 " claims %u bytes, more than any record may have", i, rlen);
       break;
     }
@@ -199,15 +248,18 @@ int audit_verify(const char *dir, uint64_t from, audit_verify_result *res, sk_er
       merkle_leaf_hash(p + 12, rlen, &h);
       res->rehashed++;
       if (memcmp(h.b, leaf.b, MERKLE_HASH_BYTES)) {
+        if (live_retry(live, &retries, &len, pos, &eof)) continue;
         bad(res, i, "record %" PRIu64 " does not match its hash: its content or stored hash was changed", i);
         break;
       }
       if (!record_has_seq((const char *)p + 12, rlen, i)) {
+        if (live_retry(live, &retries, &len, pos, &eof)) continue;
         bad(res, i, "record %" PRIu64 "'s text names a different sequence number (moved record)", i);
         break;
       }
     }
     fr_push(&f, &leaf);
+    retries = 0;
     pos += (size_t)rlen + AUDIT_FRAME_OVERHEAD;
     while (res->ok && ck.next < ck.n && ck.sizes[ck.next] == f.count)
       if ((rc = check_ckpt(dir, &ck, &f, res, err))) goto out;

@@ -7,6 +7,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "ground/rank.h"
 #include "ground/text.h"
 
 /* Token text of one chunk: bigrams are ~3.5 bytes per source character; 16x the chunk bound is
@@ -60,6 +61,11 @@ int ground_index_open(const char *db_path, ground_index **out, sk_err *err) {
     sqlite3_free(msg);
     ground_index_close(ix);
     return rc;
+  }
+  int rrc = ground_rank_register(ix->db, err);
+  if (rrc) {
+    ground_index_close(ix);
+    return rrc;
   }
   sk_err e2;
   if (ground_tagger_new(&ix->tagger, &e2) != SK_OK) ix->tagger = NULL; /* bigrams only */

@@ -1,9 +1,12 @@
 /* retrieve.h — ranked retrieval of chunks for a question.
  *
- * Method (held fixed, not tuned to one data set): the query is NFKC-normalised and turned into
- * the same two token streams as the chunks (character bigrams; MeCab content words). Each stream
- * is ranked by FTS5's BM25 (k1 = 1.2, b = 0.75) over its candidates, and the two rankings are
- * fused (see ground_fusion). Without MeCab only the bigram ranking is used. */
+ * Method: the query is NFKC-normalised and turned into the same two token streams as the chunks
+ * (character bigrams without function-only bigrams; MeCab content words). The default ranking
+ * scores every chunk matching a query term by a weighted sum of per-stream features computed
+ * by the sk_rank FTS5 function (rank.h: BM25, coverage, best sentence-sized and short windows,
+ * an answer-type window, ordered pairs); the weights were fitted on one half of JaQuAD dev and
+ * checked on the other (docs/ground.md). Without MeCab only the bigram stream is used. The
+ * other modes (per-stream BM25, RRF, the previous score fusion) remain for comparison. */
 #ifndef SK_GROUND_RETRIEVE_H
 #define SK_GROUND_RETRIEVE_H
 
@@ -12,6 +15,7 @@
 
 #include "base/err.h"
 #include "ground/index.h"
+#include "ground/rank.h"
 
 /* Most hits a caller may ask for; the candidate depth per stream. */
 #define GROUND_K_MAX 100
@@ -21,12 +25,40 @@
 #define GROUND_QUERY_TOKENS_MAX 256
 
 typedef enum ground_fusion {
-  GROUND_FUSE_DEFAULT = 0, /* the documented default (score fusion) */
+  GROUND_FUSE_DEFAULT = 0, /* the documented default (feature ranking, ground_rank_params) */
   GROUND_FUSE_BIGRAM,      /* bigram BM25 alone (the baseline) */
   GROUND_FUSE_WORDS,       /* MeCab-word BM25 alone */
   GROUND_FUSE_RRF,         /* reciprocal-rank fusion, k = 60 */
   GROUND_FUSE_SCORE,       /* sum of per-stream BM25 scores divided by each stream's best */
 } ground_fusion;
+
+/* The default ranking (see docs/ground.md): per token stream (0 = character bigrams,
+ * 1 = MeCab words) the sk_rank features (rank.h: BM25, coverage, best long/short window) of
+ * every chunk matching a query term, combined linearly; BM25 is first divided by the stream's
+ * best candidate so that it lies in 0..1 like the others. */
+typedef struct ground_rank_params {
+  double k1[2], b[2];
+  int win_long[2], win_short[2];             /* tokens */
+  double weight[2][GROUND_RANK_NFEAT];       /* per stream and feature */
+  double boundary_bigram;                    /* query-term weight of a bigram straddling content and a particle */
+} ground_rank_params;
+
+typedef struct ground_rank_row {
+  int64_t id; /* chunk id */
+  double score;
+  double f[2][GROUND_RANK_NFEAT]; /* features per stream (BM25 already divided by the best) */
+} ground_rank_row;
+
+/* The built-in parameters (fitted on half of JaQuAD dev; see docs/ground.md). */
+const ground_rank_params *ground_rank_defaults(void);
+
+/* Every candidate chunk with its features, best first by p's weights. *rows is a new array the
+ * caller frees with sk_free; *n may be 0. p == NULL: the defaults. For evaluation tools. */
+int ground_rank_candidates(ground_index *ix, const char *query, const ground_rank_params *p,
+                           ground_rank_row **rows, size_t *n, sk_err *err);
+
+/* Re-scores and re-sorts rows with other weights (p's k1/b/windows are not used). */
+void ground_rank_rescore(ground_rank_row *rows, size_t n, const ground_rank_params *p);
 
 typedef struct ground_hit {
   int64_t chunk_id;

@@ -213,6 +213,19 @@ static int content_node(const mecab_node_t *node) {
 }
 
 int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err) {
+  return ground_query_bigrams_kind(t, norm, n, out, NULL, 0, NULL, err);
+}
+
+/* Records the kind of the token just appended (see text.h). */
+static void note_kind(unsigned char *kind, size_t kind_max, size_t *n_kind, unsigned char k) {
+  if (!kind || !n_kind) return;
+  if (*n_kind < kind_max) kind[*n_kind] = k;
+  (*n_kind)++;
+}
+
+int ground_query_bigrams_kind(ground_tagger *t, const char *norm, size_t n, sk_buf *out, unsigned char *kind,
+                              size_t kind_max, size_t *n_kind, sk_err *err) {
+  if (n_kind) *n_kind = 0;
   if (!t) {
     int rc = ground_bigrams(norm, n, out);
     return rc ? sk_err_set(err, rc, "query tokens") : SK_OK;
@@ -241,12 +254,14 @@ int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *o
       if (run == 1 && flag[prev_at]) {
         rc = sk_buf_append(out, norm + prev_at, prev_len);
         if (!rc) rc = sk_buf_append_byte(out, ' ');
+        note_kind(kind, kind_max, n_kind, 2);
       }
       run = 0;
     } else {
       if (run >= 1 && (flag[prev_at] || flag[i])) {
         rc = sk_buf_append(out, norm + prev_at, prev_len + l);
         if (!rc) rc = sk_buf_append_byte(out, ' ');
+        note_kind(kind, kind_max, n_kind, (unsigned char)(flag[prev_at] && flag[i] ? 2 : 1));
       }
       run++;
       prev_at = i;
@@ -257,6 +272,7 @@ int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *o
   if (!rc && run == 1 && flag[prev_at]) {
     rc = sk_buf_append(out, norm + prev_at, prev_len);
     if (!rc) rc = sk_buf_append_byte(out, ' ');
+    note_kind(kind, kind_max, n_kind, 2);
   }
   sk_free(flag);
   return rc ? sk_err_set(err, rc, "query tokens") : SK_OK;

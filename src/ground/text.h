@@ -48,6 +48,13 @@ int ground_words(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_e
  * ground_bigrams then. */
 int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *out, sk_err *err);
 
+/* As ground_query_bigrams, and kind[i] (i < kind_max) gets, for the i-th token written, 2 when
+ * all its characters are content and 1 when it straddles content and a function character
+ * (a boundary bigram such as 大仏|は). *n_kind gets the token count. kind may be NULL. Without a
+ * tagger every token is written with kind 2. */
+int ground_query_bigrams_kind(ground_tagger *t, const char *norm, size_t n, sk_buf *out, unsigned char *kind,
+                              size_t kind_max, size_t *n_kind, sk_err *err);
+
 /* 1 when the code point is a letter or digit (Unicode L* or N*), else 0. */
 int ground_is_word_cp(unsigned cp);
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/alloc.h"
+#include "engine/cpu/cpu.h"
 #include "engine/engine.h"
 #include "engine/synth.h"
 #include "unit/engine/ref_gemma64.c"
@@ -277,7 +278,25 @@ static void no_alloc_per_token(void **state) {
  * the sliding window and the q/k norms, llama the plain grouped-query case. */
 #define F16_KV_TOL 1e-1 /* relative to the largest |logit|; measured 4.0e-2 (llama), 1.5e-2 (gemma3):
                         * the tiny random models have very large attention scores */
+static void kv_f16_vs_f32_level(const char *arch);
+/* Every SIMD level this CPU has: amx and avx512 read the cache in attn_prefill.c (blocked, also
+ * for single tokens), avx2 in ops.c's att_worker_f16. */
 static void kv_f16_vs_f32(const char *arch) {
+  static const cpu_level levels[] = {CPU_AMX, CPU_AVX512, CPU_AVX2};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+    const char *name = cpu_level_name(levels[i]);
+    setenv("SEKISHO_CPU", name, 1);
+    if (strcmp(cpu_kernels_get()->name, name) != 0) {
+      printf("[ SKIP ] F16 KV on level %s: not supported by this CPU\n", name);
+      continue;
+    }
+    printf("level %s: ", name);
+    kv_f16_vs_f32_level(arch);
+  }
+  unsetenv("SEKISHO_CPU");
+}
+
+static void kv_f16_vs_f32_level(const char *arch) {
   char path[128];
   make_model(arch, "Q8_0", path, sizeof path);
   eng_model *m;

@@ -77,6 +77,45 @@ static void retrieve_finds_article_and_reingest_skips(void **state) {
   rmdir(dir);
 }
 
+/* The default ranking's features (rank.h): a question asking いつ gets the answer-window feature
+ * only from the passage that holds a date near its terms, and that passage ranks first although
+ * it is longer. */
+static void ranking_features_answer_type(void **state) {
+  (void)state;
+  ground_index *ix = NULL;
+  sk_err err;
+  assert_int_equal(ground_index_open(":memory:", &ix, &err), SK_OK);
+  if (!ground_index_has_words(ix)) { ground_index_close(ix); skip(); } /* no MeCab dictionary */
+  static const char *const docs[] = {
+      "東大寺の大仏の開眼は盛大だった。",
+      "東大寺の大仏の開眼は西暦752年のことであった。",
+      "銀行の資本金の額は政令で定める。", "個人情報の利用目的を特定する。", "富士山は静岡県と山梨県にまたがる。",
+      "鉄道の駅は町の中心にある。", "北海道の冬は長く雪が多い。", "将棋の名人戦は春に始まる。"};
+  for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+    char path[16];
+    snprintf(path, sizeof path, "%zu", d);
+    assert_int_equal(ground_index_put_text(ix, path, ground_hash(docs[d], strlen(docs[d])), docs[d], strlen(docs[d]), 0, NULL, &err), SK_OK);
+  }
+  ground_rank_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(ground_rank_candidates(ix, "東大寺の大仏の開眼はいつ？", NULL, &rows, &n, &err), SK_OK);
+  assert_true(n >= 2);
+  /* chunk ids follow insertion: doc 1 is chunk 2 */
+  assert_int_equal(rows[0].id, 2);
+  const ground_rank_row *other = rows[1].id == 1 ? &rows[1] : &rows[0];
+  assert_int_equal(other->id, 1);
+  assert_true(rows[0].f[0][4] > 0.5);      /* a date in the window holding the question's terms */
+  assert_true(other->f[0][4] == 0.0);      /* no number + 年/日 anywhere */
+  assert_true(other->f[0][0] >= rows[0].f[0][0]); /* the shorter passage wins on bigram BM25 alone */
+  sk_free(rows);
+  ground_hit *h = NULL;
+  assert_int_equal(ground_retrieve(ix, "東大寺の大仏の開眼はいつ？", 2, GROUND_FUSE_DEFAULT, &h, &n, &err), SK_OK);
+  assert_int_equal(n, 2);
+  assert_string_equal(h[0].source, "1");
+  ground_hits_free(h, n);
+  ground_index_close(ix);
+}
+
 static void hostile_files_give_clear_errors(void **state) {
   (void)state;
   char dir[] = "/tmp/sk_ground_XXXXXX";
@@ -121,6 +160,7 @@ static void hostile_files_give_clear_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
-                                     cmocka_unit_test(hostile_files_give_clear_errors)};
+                                     cmocka_unit_test(hostile_files_give_clear_errors),
+                                     cmocka_unit_test(ranking_features_answer_type)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
