@@ -1,6 +1,6 @@
 /* gemv.c — the decode kernel (cpu_kernels.gemv) against the shared vec_dot body, per weight type.
  *
- *   bench_gemv [--rows N] [--n-in N] [--reps N] [--level scalar|avx2|avx512]
+ *   bench_gemv [--rows N] [--n-in N] [--reps N] [--level scalar|avx2|avx512|amx] [--thp]
  *
  * Multiplies a random rows × n_in weight matrix of each quantised type into ONE activation row,
  * on one thread, and prints the best thread CPU time of --reps calls and the weight bytes
@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "engine/cpu/cpu.h"
 #include "engine/gtype.h"
 #include "engine/quant/quant.h"
 
+#define GB_HUGE ((size_t)2 << 20) /* x86-64 huge page */
 #define GB_MAX_DIM 65536 /* rows or columns; beyond this the matrix only takes longer */
 
 static double cpu_ms(void) {
@@ -36,14 +38,17 @@ static float rnd(void) {
 }
 
 int main(int argc, char **argv) {
-  int rows = 1024, n_in = 1024, reps = 50;
+  int rows = 1024, n_in = 1024, reps = 50, thp = 0;
   const cpu_kernels *k = cpu_kernels_get();
   for (int i = 1; i < argc; i++) {
     int *dst = NULL;
     if (!strcmp(argv[i], "--rows")) dst = &rows;
     else if (!strcmp(argv[i], "--n-in")) dst = &n_in;
     else if (!strcmp(argv[i], "--reps")) dst = &reps;
-    else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
+    else if (!strcmp(argv[i], "--thp")) {
+      thp = 1;
+      continue;
+    } else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
       const char *name = argv[++i];
       k = NULL;
       for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++)
@@ -57,14 +62,21 @@ int main(int argc, char **argv) {
     if (!dst || i + 1 >= argc || (*dst = atoi(argv[++i])) < 1 || *dst > GB_MAX_DIM ||
         (dst == &n_in && n_in % 256)) {
       fprintf(stderr, "usage: bench_gemv [--rows N] [--n-in N (multiple of 256)] [--reps N] "
-                      "[--level scalar|avx2|avx512]\n");
+                      "[--level scalar|avx2|avx512|amx] [--thp]\n");
       return 2;
     }
   }
   const uint32_t types[] = {GTYPE_Q8_0, GTYPE_Q4_0, GTYPE_Q5_0, GTYPE_Q4_K, GTYPE_Q5_K, GTYPE_Q6_K};
   float *x = malloc((size_t)n_in * sizeof *x);
   float *out = malloc((size_t)rows * sizeof *out);
-  uint8_t *w = malloc((size_t)rows * n_in * 2);
+  uint8_t *w = NULL;
+  size_t w_bytes = ((size_t)rows * n_in * 2 + GB_HUGE - 1) / GB_HUGE * GB_HUGE;
+  if (thp) { /* 2 MiB pages where the kernel grants them (THP "madvise" mode) */
+    w = aligned_alloc(GB_HUGE, w_bytes);
+    if (w) (void)madvise(w, w_bytes, MADV_HUGEPAGE);
+  } else {
+    w = malloc(w_bytes);
+  }
   uint8_t *a = malloc((size_t)n_in * 2 + 64);
   if (!x || !out || !w || !a) {
     fprintf(stderr, "bench_gemv: out of memory\n");
