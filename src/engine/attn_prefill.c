@@ -8,7 +8,8 @@
  * mask as ops.c (empty cells, causal position, sliding window), same scale and soft-cap; the
  * results differ from ops.c by float rounding (the summation order of the softmax), and a
  * token's result does not depend on the batch around it, so single tokens (decode) take this
- * path too: batched and one-at-a-time evaluation stay bit-identical (test_model_synth). */
+ * path too: batched and one-at-a-time evaluation stay bit-identical (test_model_synth). Reads
+ * the F32 cache or the F16 one (eng_ctx_params.kv_type), widening F16 rows as they load. */
 #include "engine/attn_prefill.h"
 
 #include <math.h>
@@ -51,6 +52,35 @@ static inline void axpy_v(float *o, float e, const float *v, int n) {
   }
 }
 
+/* The same over an F16 row (the F16 KV cache): 16 halves widened per load (F16C). */
+static inline __m512 ld_h(const uint16_t *p, int n) { /* n < 16: masked tail */
+  if (n >= 16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((__mmask16)((1u << n) - 1), p));
+}
+
+static inline float dot_h(const float *a, const uint16_t *b, int n) {
+  __m512 s = _mm512_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) s = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), ld_h(b + i, 16), s);
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), ld_h(b + i, n - i), s);
+  }
+  return _mm512_reduce_add_ps(s);
+}
+
+static inline void axpy_h(float *o, float e, const uint16_t *v, int n) {
+  const __m512 ev = _mm512_set1_ps(e);
+  int i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(o + i, _mm512_fmadd_ps(ev, ld_h(v + i, 16), _mm512_loadu_ps(o + i)));
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(o + i, m, _mm512_fmadd_ps(ev, ld_h(v + i, n - i),
+                                                     _mm512_maskz_loadu_ps(m, o + i)));
+  }
+}
+
 static inline void scale_v(float *o, float f, int n) {
   for (int i = 0; i < n; i++) o[i] *= f;
 }
@@ -69,6 +99,8 @@ static void ap_block(const ap_job *j, size_t t0, size_t t1, int h) {
   const eng_layer *L = &m->layers[j->il];
   const int hd = (int)m->hp.head_dim, n_head = (int)m->hp.n_head;
   const int hk = h / (n_head / (int)m->hp.n_head_kv), nb = (int)(t1 - t0);
+  const int f16 = c->kv_f16; /* cache rows are F16 (uint16_t) instead of float */
+  const size_t esz = f16 ? sizeof(uint16_t) : sizeof(float);
   const int32_t seq = c->toks[t0].seq;
   const uint8_t *cells = c->cell + (size_t)seq * c->n_ctx;
   int32_t lo[AP_TB], hi[AP_TB], pmin = INT32_MAX, pmax = -1;
@@ -97,13 +129,13 @@ static void ap_block(const ap_job *j, size_t t0, size_t t1, int h) {
         for (int i = 0; i < nb; i++) s[i][pp] = -INFINITY;
         continue;
       }
-      const float *k = kv_k(c, j->il, seq, p) + (size_t)hk * hd;
+      const void *k = (const uint8_t *)kv_k(c, j->il, seq, p) + (size_t)hk * hd * esz;
       for (int i = 0; i < nb; i++) {
         if (p < lo[i] || p > hi[i]) {
           s[i][pp] = -INFINITY;
           continue;
         }
-        float v = dot_v(qi[i], k, hd) * m->q_scale;
+        float v = (f16 ? dot_h(qi[i], k, hd) : dot_v(qi[i], k, hd)) * m->q_scale;
         if (m->attn_softcap > 0) v = m->attn_softcap * tanhf(v / m->attn_softcap);
         s[i][pp] = v;
       }
@@ -130,9 +162,12 @@ static void ap_block(const ap_job *j, size_t t0, size_t t1, int h) {
     for (int pp = 0; pp < np; pp++) {
       const int32_t p = p0 + pp;
       if (cells[p] == KV_EMPTY) continue;
-      const float *v = kv_v(c, j->il, seq, p) + (size_t)hk * hd;
+      const void *v = (const uint8_t *)kv_v(c, j->il, seq, p) + (size_t)hk * hd * esz;
       for (int i = 0; i < nb; i++)
-        if (s[i][pp] != 0.0f) axpy_v(o[i], s[i][pp], v, hd);
+        if (s[i][pp] != 0.0f) {
+          if (f16) axpy_h(o[i], s[i][pp], v, hd);
+          else axpy_v(o[i], s[i][pp], v, hd);
+        }
     }
   }
   for (int i = 0; i < nb; i++) {

@@ -40,6 +40,8 @@ int eng_ctx_new(const eng_model *m, const eng_ctx_params *params, eng_ctx **out,
   if (p.n_threads > ENG_MAX_THREADS) p.n_threads = ENG_MAX_THREADS;
   if (p.precision != ENG_PRECISION_FAST && p.precision != ENG_PRECISION_EXACT)
     return sk_err_set(err, SK_EINVAL, "unknown precision %d", (int)p.precision);
+  if (p.kv_type != ENG_KV_F32 && p.kv_type != ENG_KV_F16)
+    return sk_err_set(err, SK_EINVAL, "unknown KV cache type %u (0: F32, 1: F16)", p.kv_type);
 
   eng_ctx *c = sk_calloc(1, sizeof *c);
   if (!c) return sk_err_set(err, SK_ENOMEM, "out of memory for a context");
@@ -48,6 +50,7 @@ int eng_ctx_new(const eng_model *m, const eng_ctx_params *params, eng_ctx **out,
   c->n_seq = p.n_seq;
   c->n_batch = p.n_batch;
   c->precision = p.precision;
+  c->kv_f16 = p.kv_type == ENG_KV_F16 && p.precision == ENG_PRECISION_FAST;
   c->kern = cpu_kernels_get();
   int rc = sk_pool_new((int)p.n_threads, &c->pool, err);
   if (rc) goto fail;

@@ -22,9 +22,11 @@ struct eng_ctx {
   sk_pool *pool;
   int n_threads;
 
-  /* KV cache (kv.c), F32: k/v[((layer * n_seq + seq) * n_ctx + pos) * kv_dim + i]. */
+  /* KV cache (kv.c): k/v[((layer * n_seq + seq) * n_ctx + pos) * kv_dim + i], F32, or F16
+   * (kv_f16: eng_ctx_params.kv_type, fast path only) with its own attention (ops.c). */
   size_t kv_dim;
-  float *k, *v;
+  int kv_f16;
+  void *k, *v;
   uint8_t *cell;      /* [seq * n_ctx + pos]: KV_EMPTY / KV_FULL / KV_PENDING */
   int32_t *seq_count; /* cached positions per sequence */
 
@@ -59,8 +61,9 @@ struct eng_ctx {
 /* kv.c */
 int kv_init(eng_ctx *c, sk_err *err);
 void kv_release(eng_ctx *c);
-float *kv_k(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos);
-float *kv_v(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos);
+/* The kv_dim keys / values of one cell: float *, or uint16_t * (F16) when c->kv_f16. */
+void *kv_k(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos);
+void *kv_v(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos);
 /* Marks the batch's cells KV_PENDING after checking them; on error nothing is changed. */
 int kv_reserve_batch(eng_ctx *c, const eng_batch_tok *toks, size_t n, sk_err *err);
 /* KV_PENDING → KV_FULL (commit = 1) or → KV_EMPTY (commit = 0). */

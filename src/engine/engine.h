@@ -70,7 +70,15 @@ typedef struct eng_ctx_params {
   uint32_t n_batch;        /* max tokens per eng_decode (0: 512) */
   uint32_t n_threads;      /* 0: number of online CPUs */
   eng_precision precision;
+  /* KV cache element type: ENG_KV_F32 (0, default) or ENG_KV_F16 (half the memory and half the
+   * bytes attention reads at long contexts; fast precision only, ignored by the exact path). F16
+   * rounds keys to 11 significant bits, which moves logits of models with very large attention
+   * scores (the random-weight oracle models: ~0.1 rms log-prob vs llama.cpp's F32 cache), so it
+   * is opt-in. */
+  uint32_t kv_type;
 } eng_ctx_params;
+
+enum { ENG_KV_F32 = 0, ENG_KV_F16 = 1 };
 
 int eng_ctx_new(const eng_model *m, const eng_ctx_params *params, eng_ctx **out, sk_err *err);
 void eng_ctx_free(eng_ctx *c);

@@ -1,4 +1,5 @@
-/* kv.c — the KV cache: per sequence, one cell per position (cell index == position), F32.
+/* kv.c — the KV cache: per sequence, one cell per position (cell index == position), F32, or
+ * F16 when the context asked for it (fast path only).
  * A cell is EMPTY, FULL, or PENDING while the batch that writes it is being evaluated, so that
  * a failing batch leaves the cache as it was and attention sees the batch's own keys. */
 #include <string.h>
@@ -12,7 +13,7 @@ int kv_init(eng_ctx *c, sk_err *err) {
   size_t cells, n;
   if (sk_mul_size((size_t)c->n_seq, c->n_ctx, &cells) ||
       sk_mul_size(cells, (size_t)hp->n_layer, &n) || sk_mul_size(n, c->kv_dim, &n) ||
-      sk_mul_size(n, sizeof(float), &n))
+      sk_mul_size(n, c->kv_f16 ? sizeof(uint16_t) : sizeof(float), &n))
     return sk_err_set(err, SK_ELIMIT, "KV cache size overflows");
   c->k = sk_malloc(n);
   c->v = sk_malloc(n);
@@ -40,12 +41,12 @@ static size_t kv_off(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos)
   return (((size_t)layer * c->n_seq + (size_t)seq) * c->n_ctx + (size_t)pos) * c->kv_dim;
 }
 
-float *kv_k(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos) {
-  return c->k + kv_off(c, layer, seq, pos);
+void *kv_k(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos) {
+  return (uint8_t *)c->k + kv_off(c, layer, seq, pos) * (c->kv_f16 ? 2 : 4);
 }
 
-float *kv_v(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos) {
-  return c->v + kv_off(c, layer, seq, pos);
+void *kv_v(const eng_ctx *c, uint32_t layer, int32_t seq, int32_t pos) {
+  return (uint8_t *)c->v + kv_off(c, layer, seq, pos) * (c->kv_f16 ? 2 : 4);
 }
 
 int kv_reserve_batch(eng_ctx *c, const eng_batch_tok *toks, size_t n, sk_err *err) {

@@ -129,7 +129,16 @@ typedef struct mm_job {
   int n_w;
   const float *x;
   int n_tok;
+  int glu; /* OPS_GLU_*: out[0] = act(out[0]) * out[1] on each thread's own rows, after the products */
 } mm_job;
+
+enum { OPS_GLU_NONE, OPS_GLU_SILU, OPS_GLU_GELU };
+
+static inline float silu_mul1(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+static inline float gelu_mul1(float v, float u) {
+  const float k = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
+  return 0.5f * v * (1.0f + tanhf(k * v * (1.0f + 0.044715f * v * v))) * u;
+}
 
 static void quant_tokens(const void *arg, int t0, int t1) {
   const mm_job *j = arg;
@@ -155,11 +164,25 @@ static void mm_worker(void *arg, int ith, int nth) {
         for (int t = 0; t < j->n_tok; t++)
           out[(size_t)t * w->n_out + r] = k->dot_f32(row, j->x + (size_t)t * w->n_in, w->n_in);
       }
+    } else if (r1 > r0 && j->n_tok == 1) { /* decode: the latency-hiding row kernel */
+      k->gemv(w->type, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, (int)(r1 - r0), c->act,
+              out + r0, w->n_in);
     } else if (r1 > r0) {
       /* Each thread streams its own contiguous slice of the weight rows; the tile kernel keeps
        * a few rows in cache while all tokens of the batch pass over them. */
       k->gemm(w->type, w->data + (size_t)r0 * w->row_bytes, w->row_bytes, (int)(r1 - r0), c->act,
               c->act_stride, j->n_tok, out + r0, (size_t)w->n_out, w->n_in);
+    }
+  }
+  if (j->glu != OPS_GLU_NONE) { /* gate and up have the same rows: this thread wrote both */
+    int64_t n_out = j->w[0]->n_out, r0 = n_out * ith / nth, r1 = n_out * (ith + 1) / nth;
+    for (int t = 0; t < j->n_tok; t++) {
+      float *g = j->out[0] + (size_t)t * n_out;
+      const float *u = j->out[1] + (size_t)t * n_out;
+      if (j->glu == OPS_GLU_SILU)
+        for (int64_t r = r0; r < r1; r++) g[r] = silu_mul1(g[r], u[r]);
+      else
+        for (int64_t r = r0; r < r1; r++) g[r] = gelu_mul1(g[r], u[r]);
     }
   }
 }
@@ -174,9 +197,32 @@ void ops_matmul_n(eng_ctx *c, int n_w, float *const *out, const eng_w *const *w,
       for (int k = 0; k < n_w; k++) ops_matmul_n(c, 1, &out[k], &w[k], x, n_tok);
       return;
     }
-  mm_job j = {c, out, w, n_w, x, n_tok};
+  mm_job j = {c, out, w, n_w, x, n_tok, OPS_GLU_NONE};
   if (c->precision == ENG_PRECISION_FAST) par_tokens(c, n_tok, quant_tokens, &j);
   sk_pool_run(c->pool, mm_worker, &j);
+}
+
+static void matmul_glu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                       const float *x, int n_tok, int glu) {
+  if (cpu_act_type(wg->type) != cpu_act_type(wu->type) || wg->n_out != wu->n_out) {
+    ops_matmul_n(c, 2, (float *const[]){gate, up}, (const eng_w *const[]){wg, wu}, x, n_tok);
+    if (glu == OPS_GLU_SILU) ops_silu_mul(c, gate, up, n_tok, (int)wg->n_out);
+    else ops_gelu_mul(c, gate, up, n_tok, (int)wg->n_out);
+    return;
+  }
+  mm_job j = {c, (float *const[]){gate, up}, (const eng_w *const[]){wg, wu}, 2, x, n_tok, glu};
+  if (c->precision == ENG_PRECISION_FAST) par_tokens(c, n_tok, quant_tokens, &j);
+  sk_pool_run(c->pool, mm_worker, &j);
+}
+
+void ops_ffn_silu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok) {
+  matmul_glu(c, gate, up, wg, wu, x, n_tok, OPS_GLU_SILU);
+}
+
+void ops_ffn_gelu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok) {
+  matmul_glu(c, gate, up, wg, wu, x, n_tok, OPS_GLU_GELU);
 }
 
 void ops_matmul(eng_ctx *c, float *out, const eng_w *w, const float *x, int n_tok) {
@@ -211,16 +257,13 @@ typedef struct glu_job {
 static void silu_tokens(const void *arg, int t0, int t1) {
   const glu_job *j = arg;
   for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++)
-    j->gate[i] = j->gate[i] / (1.0f + expf(-j->gate[i])) * j->up[i];
+    j->gate[i] = silu_mul1(j->gate[i], j->up[i]);
 }
 
 static void gelu_tokens(const void *arg, int t0, int t1) {
   const glu_job *j = arg;
-  const float k = 0.79788456080286535587989211986876f; /* sqrt(2/pi) */
-  for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++) {
-    float v = j->gate[i];
-    j->gate[i] = 0.5f * v * (1.0f + tanhf(k * v * (1.0f + 0.044715f * v * v))) * j->up[i];
-  }
+  for (size_t i = (size_t)t0 * j->n_ff; i < (size_t)t1 * j->n_ff; i++)
+    j->gate[i] = gelu_mul1(j->gate[i], j->up[i]);
 }
 
 void ops_silu_mul(const eng_ctx *c, float *gate, const float *up, int n_tok, int n_ff) {
@@ -241,6 +284,13 @@ void ops_get_rows(const eng_ctx *c, float *x, const eng_w *emb) {
 
 void ops_kv_store(eng_ctx *c, uint32_t il) {
   for (size_t t = 0; t < c->n_toks; t++) {
+    if (c->kv_f16) { /* the same rounding as the scalar fp32_to_fp16 (tested) */
+      c->kern->quantize_act(GTYPE_F16, c->kc + t * c->kv_dim,
+                            kv_k(c, il, c->toks[t].seq, c->toks[t].pos), (int64_t)c->kv_dim);
+      c->kern->quantize_act(GTYPE_F16, c->vc + t * c->kv_dim,
+                            kv_v(c, il, c->toks[t].seq, c->toks[t].pos), (int64_t)c->kv_dim);
+      continue;
+    }
     memcpy(kv_k(c, il, c->toks[t].seq, c->toks[t].pos), c->kc + t * c->kv_dim,
            c->kv_dim * sizeof(float));
     memcpy(kv_v(c, il, c->toks[t].seq, c->toks[t].pos), c->vc + t * c->kv_dim,
@@ -276,7 +326,8 @@ static void att_worker(void *arg, int ith, int nth) {
     float mx = -INFINITY;
     for (int32_t p = lo; p <= bt->pos; p++) {
       if (cells[p] == KV_EMPTY) continue;
-      float s = c->kern->dot_f32(qh, kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd, hd);
+      float s = c->kern->dot_f32(qh, (const float *)kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd,
+                                 hd);
       s *= m->q_scale;
       if (m->attn_softcap > 0) s = m->attn_softcap * tanhf(s / m->attn_softcap);
       sc[p] = s;
@@ -293,17 +344,62 @@ static void att_worker(void *arg, int ith, int nth) {
     memset(out, 0, (size_t)hd * sizeof *out);
     for (int32_t p = lo; p <= bt->pos; p++) {
       if (cells[p] == KV_EMPTY) continue;
-      const float *vv = kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd;
+      const float *vv = (const float *)kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd;
       float wgt = sc[p] * inv;
       for (int i = 0; i < hd; i++) out[i] += wgt * vv[i];
     }
   }
 }
 
+/* The fast path's attention over the F16 cache: one pass per (token, head) with an online
+ * softmax (running maximum m and sum l; when a score raises m, what was accumulated is rescaled
+ * by exp(m_old − m_new)), so keys and values are each read once and no score buffer is kept,
+ * however long the context. Threads split the (token, head) pairs, so a single decoded token
+ * still uses every thread. */
+static void att_worker_f16(void *arg, int ith, int nth) {
+  const att_job *j = arg;
+  const eng_ctx *c = j->c;
+  const cpu_kernels *k = c->kern;
+  const eng_model *m = c->m;
+  const eng_layer *L = &m->layers[j->il];
+  int hd = (int)m->hp.head_dim, n_head = (int)m->hp.n_head;
+  int group = n_head / (int)m->hp.n_head_kv;
+  size_t n_tasks = c->n_toks * (size_t)n_head;
+  for (size_t task = (size_t)ith; task < n_tasks; task += (size_t)nth) {
+    size_t t = task / (size_t)n_head;
+    int h = (int)(task % (size_t)n_head), hk = h / group;
+    const eng_batch_tok *bt = &c->toks[t];
+    const float *qh = j->q + (t * (size_t)n_head + (size_t)h) * hd;
+    float *out = j->att + (t * (size_t)n_head + (size_t)h) * hd;
+    const uint8_t *cells = c->cell + (size_t)bt->seq * c->n_ctx;
+    int32_t lo = 0;
+    if (L->swa && m->n_swa && bt->pos >= (int32_t)m->n_swa) lo = bt->pos - (int32_t)m->n_swa + 1;
+    float mx = -INFINITY, sum = 0.0f;
+    memset(out, 0, (size_t)hd * sizeof *out);
+    for (int32_t p = lo; p <= bt->pos; p++) {
+      if (cells[p] == KV_EMPTY) continue;
+      const uint16_t *kr = (const uint16_t *)kv_k(c, j->il, bt->seq, p) + (size_t)hk * hd;
+      float s = k->dot_f16_f32(kr, qh, hd) * m->q_scale;
+      if (m->attn_softcap > 0) s = m->attn_softcap * tanhf(s / m->attn_softcap);
+      if (s > mx) {
+        float r = expf(mx - s); /* 0 for the first cell */
+        sum *= r;
+        for (int i = 0; i < hd; i++) out[i] *= r;
+        mx = s;
+      }
+      float e = expf(s - mx);
+      sum += e;
+      k->f16_axpy(out, e, (const uint16_t *)kv_v(c, j->il, bt->seq, p) + (size_t)hk * hd, hd);
+    }
+    float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int i = 0; i < hd; i++) out[i] *= inv;
+  }
+}
+
 void ops_attention(eng_ctx *c, uint32_t il, const float *q, float *att) {
   if (attn_prefill(c, il, q, att)) return; /* prefill batches: blocked (attn_prefill.c) */
   att_job j = {c, il, q, att};
-  sk_pool_run(c->pool, att_worker, &j);
+  sk_pool_run(c->pool, c->kv_f16 ? att_worker_f16 : att_worker, &j);
 }
 
 void ops_logits(eng_ctx *c, const float *x) {

@@ -29,6 +29,13 @@ void ops_softcap(float *x, float cap, size_t n);               /* x = cap * tanh
 /* gate = silu(gate) * up, resp. gelu_tanh(gate) * up, over [n_tok][n_ff]. */
 void ops_silu_mul(const eng_ctx *c, float *gate, const float *up, int n_tok, int n_ff);
 void ops_gelu_mul(const eng_ctx *c, float *gate, const float *up, int n_tok, int n_ff);
+/* gate = Wg x, up = Wu x, then gate = silu(gate) * up (resp. gelu_tanh): the activation runs in
+ * the same pool pass, each thread on the rows it just computed (decode would otherwise run it
+ * on one thread between two products). Same arithmetic as ops_matmul_n + ops_silu_mul. */
+void ops_ffn_silu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok);
+void ops_ffn_gelu(eng_ctx *c, float *gate, float *up, const eng_w *wg, const eng_w *wu,
+                  const float *x, int n_tok);
 /* x[t] = row tok[t].token of the embedding matrix, dequantised. */
 void ops_get_rows(const eng_ctx *c, float *x, const eng_w *emb);
 /* Stores the batch's new keys/values (kc, vc) of layer il in the cache. */

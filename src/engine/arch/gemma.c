@@ -42,9 +42,7 @@ void arch_gemma_forward(eng_ctx *c) {
     ops_add(c->x, c->xb2, nE);
     /* feed-forward (GeGLU) */
     ops_rmsnorm(c, c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
-    ops_matmul_n(c, 2, (float *const[]){c->hb, c->hb2},
-                 (const eng_w *const[]){&L->ffn_gate, &L->ffn_up}, c->xb, n);
-    ops_gelu_mul(c, c->hb, c->hb2, n, (int)hp->n_ff);
+    ops_ffn_gelu(c, c->hb, c->hb2, &L->ffn_gate, &L->ffn_up, c->xb, n);
     ops_matmul(c, c->xb2, &L->ffn_down, c->hb, n);
     ops_rmsnorm(c, c->xb2, c->xb2, &L->ffn_post_norm, n, E, hp->rms_eps);
     ops_add(c->x, c->xb2, nE);

@@ -30,9 +30,7 @@ void arch_llama_forward(eng_ctx *c) {
     ops_add(c->x, c->xb2, nE);
     /* feed-forward (SwiGLU) */
     ops_rmsnorm(c, c->xb, c->x, &L->ffn_norm, n, E, hp->rms_eps);
-    ops_matmul_n(c, 2, (float *const[]){c->hb, c->hb2},
-                 (const eng_w *const[]){&L->ffn_gate, &L->ffn_up}, c->xb, n);
-    ops_silu_mul(c, c->hb, c->hb2, n, (int)hp->n_ff);
+    ops_ffn_silu(c, c->hb, c->hb2, &L->ffn_gate, &L->ffn_up, c->xb, n);
     ops_matmul(c, c->xb2, &L->ffn_down, c->hb, n);
     ops_add(c->x, c->xb2, nE);
   }

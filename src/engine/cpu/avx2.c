@@ -24,6 +24,7 @@
                                                               _mm_set1_epi16((short)(b)))))
 
 #include "engine/cpu/simd_impl.h"
+#include "engine/cpu/simd_gemv.h"
 
 static const cpu_kernels k_avx2 = {
     .name = "avx2",
@@ -32,6 +33,9 @@ static const cpu_kernels k_avx2 = {
     .quantize_act = simd_quantize_act,
     .vec_dot = simd_vec_dot,
     .gemm = simd_gemm,
+    .gemv = simd_gemv,
+    .dot_f16_f32 = simd_dot_f16_f32,
+    .f16_axpy = simd_f16_axpy,
 };
 
 #if defined(__clang__)

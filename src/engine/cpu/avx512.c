@@ -27,6 +27,7 @@
                       _mm256_setr_m128i(_mm_set1_epi16((short)(a)), _mm_set1_epi16((short)(b))))
 
 #include "engine/cpu/simd_impl.h"
+#include "engine/cpu/simd_gemv.h"
 
 static const cpu_kernels k_avx512 = {
     .name = "avx512",
@@ -35,6 +36,9 @@ static const cpu_kernels k_avx512 = {
     .quantize_act = simd_quantize_act,
     .vec_dot = simd_vec_dot,
     .gemm = simd_gemm,
+    .gemv = simd_gemv,
+    .dot_f16_f32 = simd_dot_f16_f32,
+    .f16_axpy = simd_f16_axpy,
 };
 
 #if defined(__clang__)

@@ -29,6 +29,14 @@ typedef struct cpu_kernels {
    * SIMD versions reuse each weight block for several tokens; results equal vec_dot's. */
   void (*gemm)(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
                size_t act_stride, int n_tok, float *out, size_t out_stride, int64_t n);
+  /* Decode (one token): out[r] = vec_dot(row r, act) for r < n_rows, rows w_stride bytes
+   * apart. SIMD versions keep several accumulators per row; results agree with vec_dot within
+   * float rounding (bit-identical for the K-quants, whose partial sums are integers). */
+  void (*gemv)(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
+               float *out, int64_t n);
+  /* The F16 KV cache of the fast path: Σ x[i]·y[i] with x in F16, and y[i] += a·x[i]. */
+  float (*dot_f16_f32)(const uint16_t *x, const float *y, int64_t n);
+  void (*f16_axpy)(float *y, float a, const uint16_t *x, int64_t n);
 } cpu_kernels;
 
 /* 1 when weights of this type can be used by both paths. */

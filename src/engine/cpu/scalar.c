@@ -1,6 +1,7 @@
 /* scalar.c — reference kernels: the quant module's scalar conversions and dot products
  * (llama.cpp's generic arithmetic), and an F32 dot product accumulating in double. */
 #include "engine/cpu/cpu.h"
+#include "engine/quant/fp16.h"
 #include "engine/quant/quant.h"
 
 int cpu_type_supported(uint32_t wtype) {
@@ -37,6 +38,22 @@ static void gemm(uint32_t wtype, const void *w, size_t w_stride, int n_rows, con
                         (const uint8_t *)act + (size_t)t * act_stride, n);
 }
 
+static void gemv(uint32_t wtype, const void *w, size_t w_stride, int n_rows, const void *act,
+                 float *out, int64_t n) {
+  for (int r = 0; r < n_rows; r++)
+    out[r] = quant_vec_dot(wtype, (const uint8_t *)w + (size_t)r * w_stride, act, n);
+}
+
+SK_HOT static float dot_f16_f32(const uint16_t *x, const float *y, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += (double)fp16_to_fp32(x[i]) * (double)y[i];
+  return (float)s;
+}
+
+SK_HOT static void f16_axpy(float *y, float a, const uint16_t *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
+}
+
 static const cpu_kernels k_scalar = {
     .name = "scalar",
     .dot_f32 = dot_f32,
@@ -44,6 +61,9 @@ static const cpu_kernels k_scalar = {
     .quantize_act = quantize_act,
     .vec_dot = quant_vec_dot,
     .gemm = gemm,
+    .gemv = gemv,
+    .dot_f16_f32 = dot_f16_f32,
+    .f16_axpy = f16_axpy,
 };
 
 const cpu_kernels *cpu_kernels_scalar(void) { return &k_scalar; }

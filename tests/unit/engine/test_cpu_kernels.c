@@ -7,7 +7,10 @@
  *     integer below 2^24, so any summation order gives the same float: must be equal exactly
  *     (this catches a single wrong code, which a tolerance would hide);
  *   - dot products on realistic quantised random data: within float rounding of the reference;
- *   - the prefill tile (gemm) with odd row and token counts: equal to the level's own vec_dot. */
+ *   - the prefill tile (gemm) with odd row and token counts: equal to the level's own vec_dot;
+ *   - the decode kernel (gemv) with odd row counts: exact on the integer data, within float
+ *     rounding of the reference on realistic data;
+ *   - the F16 KV-cache kernels (dot_f16_f32, f16_axpy) on head-sized lengths, odd ones too. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,7 +74,7 @@ static void quantisers_are_byte_identical(void **state) {
   static float x[NMAX];
   static uint8_t ref[NMAX * 4], got[NMAX * 4];
   const uint32_t acts[] = {GTYPE_Q8_0, GTYPE_Q8_1, GTYPE_Q8_K, GTYPE_F16};
-  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
     const cpu_kernels *k = level_or_skip((cpu_level)l);
     if (!k) continue;
     for (int trial = 0; trial < 6; trial++) {
@@ -113,7 +116,7 @@ static void dequantise_is_bit_identical(void **state) {
   (void)state;
   static uint8_t w[NMAX * 4];
   static float ref[NMAX], got[NMAX];
-  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
     const cpu_kernels *k = level_or_skip((cpu_level)l);
     if (!k) continue;
     for (size_t ti = 0; ti < N_WTYPES; ti++) {
@@ -192,7 +195,7 @@ static void fill_unit_acts(uint32_t at, uint8_t *a, int64_t n) {
 static void integer_dots_are_exact(void **state) {
   (void)state;
   static uint8_t w[NMAX * 2], a[NMAX * 2];
-  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
     const cpu_kernels *k = level_or_skip((cpu_level)l);
     if (!k) continue;
     for (size_t ti = 0; ti < N_WTYPES; ti++) {
@@ -229,7 +232,7 @@ static void dots_agree_within_rounding(void **state) {
   (void)state;
   static uint8_t w[NMAX * 4], a[NMAX * 4];
   static float x[NMAX];
-  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
     const cpu_kernels *k = level_or_skip((cpu_level)l);
     if (!k) continue;
     for (size_t ti = 0; ti < N_WTYPES; ti++) {
@@ -267,7 +270,7 @@ static void gemm_tile_equals_vec_dot(void **state) {
   a = malloc((size_t)TOKS * NMAX * 4);
   assert_non_null(w);
   assert_non_null(a);
-  for (int l = CPU_SCALAR; l <= CPU_AVX512; l++) {
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
     const cpu_kernels *k = level_or_skip((cpu_level)l);
     if (!k) continue;
     for (size_t ti = 0; ti < N_WTYPES; ti++) {
@@ -297,6 +300,88 @@ static void gemm_tile_equals_vec_dot(void **state) {
   free(a);
 }
 
+static void gemv_agrees_with_reference(void **state) {
+  (void)state;
+  static float x[NMAX], out[ROWS];
+  uint8_t *w = malloc((size_t)ROWS * NMAX * 4), *a = malloc((size_t)NMAX * 4);
+  assert_non_null(w);
+  assert_non_null(a);
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
+    const cpu_kernels *k = level_or_skip((cpu_level)l);
+    if (!k) continue;
+    for (size_t ti = 0; ti < N_WTYPES; ti++) {
+      uint32_t t = k_wtypes[ti], at = quant_vec_dot_type(t);
+      int64_t ns[4];
+      int nn = lengths(t, ns);
+      for (int li = 0; li < nn; li++)
+        for (int unit = 0; unit < 2; unit++) {
+          if (unit && gtype_block_elems(t) == 1) continue;
+          int64_t n = unit && ns[li] > 768 ? 768 : ns[li]; /* integer sums below 2^24 */
+          size_t wrow = gtype_row_bytes(t, (uint64_t)n);
+          rng_state = 300u + ti * 17u + (uint64_t)li * 3u + (uint64_t)unit;
+          for (int r = 0; r < ROWS; r++) {
+            if (unit) fill_unit_weights(t, w + (size_t)r * wrow, n);
+            else fill_quantised(t, w + (size_t)r * wrow, n, 0.05f);
+          }
+          if (unit) {
+            fill_unit_acts(at, a, n);
+          } else {
+            for (int64_t i = 0; i < n; i++) x[i] = rng_gauss();
+            k->quantize_act(at, x, a, n);
+          }
+          for (int nr = 1; nr <= ROWS; nr += ROWS - 1) { /* one row, and an odd count */
+            memset(out, 0, sizeof out);
+            k->gemv(t, w, wrow, nr, a, out, n);
+            for (int r = 0; r < nr; r++) {
+              const uint8_t *wr = w + (size_t)r * wrow;
+              float ref = quant_vec_dot(t, wr, a, n);
+              double tol = unit ? 0.0 : 2e-6 * abs_dot(t, wr, a, n) + 1e-7;
+              if (!(fabs((double)ref - out[r]) <= tol))
+                fail_msg("%s gemv %s n=%lld row %d of %d%s: %.9g vs reference %.9g", k->name,
+                         gtype_name(t), (long long)n, r, nr, unit ? " (integer data)" : "",
+                         (double)out[r], (double)ref);
+            }
+          }
+        }
+    }
+  }
+  free(w);
+  free(a);
+}
+
+static void f16_kv_kernels_agree(void **state) {
+  (void)state;
+  static float q[NMAX], y[NMAX], want[NMAX];
+  static uint16_t h[NMAX];
+  for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++) {
+    const cpu_kernels *k = level_or_skip((cpu_level)l);
+    if (!k) continue;
+    for (int n = 1; n <= 300; n += n < 16 ? 1 : 29) {
+      rng_state = 900u + (uint64_t)n;
+      double s = 0, m = 0;
+      for (int i = 0; i < n; i++) {
+        h[i] = fp32_to_fp16(rng_gauss());
+        q[i] = rng_gauss();
+        s += (double)fp16_to_fp32(h[i]) * q[i];
+        m += fabs((double)fp16_to_fp32(h[i]) * q[i]);
+      }
+      float got = k->dot_f16_f32(h, q, n);
+      if (!(fabs(got - s) <= 1e-6 * m + 1e-7))
+        fail_msg("%s dot_f16_f32 n=%d: %.9g vs %.9g", k->name, n, (double)got, s);
+      float a = rng_gauss();
+      for (int i = 0; i < n; i++) {
+        y[i] = rng_gauss();
+        want[i] = (float)((double)y[i] + (double)a * fp16_to_fp32(h[i]));
+      }
+      k->f16_axpy(y, a, h, n);
+      for (int i = 0; i < n; i++) /* one rounding (fma) or two: within 2 ulps of the sum */
+        if (!(fabs(y[i] - want[i]) <= 2.5e-7 * (fabs(want[i]) + fabs(a * fp16_to_fp32(h[i])))))
+          fail_msg("%s f16_axpy n=%d element %d: %.9g vs %.9g", k->name, n, i, (double)y[i],
+                   (double)want[i]);
+    }
+  }
+}
+
 static void env_caps_the_level(void **state) {
   (void)state;
   printf("[ INFO ] best level on this CPU: %s\n", cpu_level_name(cpu_best_level()));
@@ -317,6 +402,8 @@ int main(void) {
       cmocka_unit_test(integer_dots_are_exact),
       cmocka_unit_test(dots_agree_within_rounding),
       cmocka_unit_test(gemm_tile_equals_vec_dot),
+      cmocka_unit_test(gemv_agrees_with_reference),
+      cmocka_unit_test(f16_kv_kernels_agree),
       cmocka_unit_test(env_caps_the_level),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base/alloc.h"
+#include "engine/cpu/cpu.h"
 #include "engine/engine.h"
 #include "engine/synth.h"
 #include "unit/engine/ref_gemma64.c"
@@ -245,8 +246,12 @@ static void no_alloc_per_token(void **state) {
   eng_model *m;
   sk_err err;
   if (eng_model_open(path, NULL, &m, &err)) fail_msg("%s", err.msg);
-  for (int p = 0; p < 2; p++) {
-    eng_ctx *c = new_ctx(m, 64, 1, p ? ENG_PRECISION_EXACT : ENG_PRECISION_FAST);
+  for (int p = 0; p < 3; p++) { /* fast, exact, fast with the F16 KV cache */
+    eng_ctx_params cp = {.n_ctx = 64, .n_seq = 1, .n_batch = 128, .n_threads = 2,
+                         .precision = p == 1 ? ENG_PRECISION_EXACT : ENG_PRECISION_FAST,
+                         .kv_type = p == 2 ? ENG_KV_F16 : ENG_KV_F32};
+    eng_ctx *c;
+    if (eng_ctx_new(m, &cp, &c, &err)) fail_msg("%s", err.msg);
     eng_batch_tok bt[8];
     for (int i = 0; i < 8; i++) bt[i] = (eng_batch_tok){tok_at(i, 3), i, 0, i == 7};
     if (eng_decode(c, bt, 8, &err)) fail_msg("%s", err.msg);
@@ -267,8 +272,84 @@ static void no_alloc_per_token(void **state) {
   eng_model_close(m);
 }
 
+/* The F16 KV cache (opt-in, fast path) with its one-pass attention against the F32 cache with
+ * the reference three-pass attention: same model, same tokens, logits within F16_KV_TOL of the
+ * logits' spread; and its one-token path equal to its batched path, as for F32. gemma3 covers
+ * the sliding window and the q/k norms, llama the plain grouped-query case. */
+#define F16_KV_TOL 1e-1 /* relative to the largest |logit|; measured 4.0e-2 (llama), 1.5e-2 (gemma3):
+                        * the tiny random models have very large attention scores */
+static void kv_f16_vs_f32_level(const char *arch);
+/* Every SIMD level this CPU has: amx and avx512 read the cache in attn_prefill.c (blocked, also
+ * for single tokens), avx2 in ops.c's att_worker_f16. */
+static void kv_f16_vs_f32(const char *arch) {
+  static const cpu_level levels[] = {CPU_AMX, CPU_AVX512, CPU_AVX2};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+    const char *name = cpu_level_name(levels[i]);
+    setenv("SEKISHO_CPU", name, 1);
+    if (strcmp(cpu_kernels_get()->name, name) != 0) {
+      printf("[ SKIP ] F16 KV on level %s: not supported by this CPU\n", name);
+      continue;
+    }
+    printf("level %s: ", name);
+    kv_f16_vs_f32_level(arch);
+  }
+  unsetenv("SEKISHO_CPU");
+}
+
+static void kv_f16_vs_f32_level(const char *arch) {
+  char path[128];
+  make_model(arch, "Q8_0", path, sizeof path);
+  eng_model *m;
+  sk_err err;
+  if (eng_model_open(path, NULL, &m, &err)) fail_msg("%s", err.msg);
+  int V = (int)eng_model_hparams(m)->n_vocab, n = 40;
+  float *ref = malloc(sizeof(float) * (size_t)n * V);
+  assert_non_null(ref);
+  double worst = 0;
+  for (int kt = 0; kt < 2; kt++) {
+    eng_ctx_params cp = {.n_ctx = 64, .n_seq = 1, .n_batch = 128, .n_threads = 2,
+                         .precision = ENG_PRECISION_FAST, .kv_type = kt ? ENG_KV_F16 : ENG_KV_F32};
+    eng_ctx *c;
+    if (eng_ctx_new(m, &cp, &c, &err)) fail_msg("%s", err.msg);
+    eval_batched(c, n, 7, 0);
+    for (int t = 0; t < n; t++) {
+      const float *l = eng_logits(c, (size_t)t);
+      if (!kt) {
+        memcpy(ref + (size_t)t * V, l, sizeof(float) * V);
+        continue;
+      }
+      double amax = 0;
+      for (int i = 0; i < V; i++) amax = fmax(amax, fabs((double)ref[(size_t)t * V + i]));
+      double d = max_diff(l, ref + (size_t)t * V, V) / (amax > 0 ? amax : 1);
+      if (d > worst) worst = d;
+    }
+    if (kt) { /* one token at a time through the F16 cache == its batched path */
+      float *batched = malloc(sizeof(float) * (size_t)n * V);
+      assert_non_null(batched);
+      for (int t = 0; t < n; t++) memcpy(batched + (size_t)t * V, eng_logits(c, (size_t)t), sizeof(float) * V);
+      eng_kv_seq_rm(c, 0, 0, -1);
+      for (int t = 0; t < n; t++) {
+        eng_batch_tok one = {tok_at(t, 7), t, 0, 1};
+        assert_int_equal(eng_decode(c, &one, 1, &err), SK_OK);
+        assert_true(max_diff(eng_logits(c, 0), batched + (size_t)t * V, V) < SAME_TOL);
+      }
+      free(batched);
+    }
+    eng_ctx_free(c);
+  }
+  printf("%s Q8_0: F16 KV vs F32 KV, max |dlogit| / max |logit| = %.2e over %d positions\n", arch,
+         worst, n);
+  assert_true(worst < F16_KV_TOL);
+  assert_true(worst > 0); /* the F16 path did run (rounding always shows somewhere) */
+  free(ref);
+  eng_model_close(m);
+}
+static void kv_f16_llama(void **state) { (void)state; kv_f16_vs_f32("llama"); }
+static void kv_f16_gemma3(void **state) { (void)state; kv_f16_vs_f32("gemma3"); }
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(kv_f16_llama),   cmocka_unit_test(kv_f16_gemma3),
       cmocka_unit_test(gemma2_ref64),   cmocka_unit_test(gemma3_ref64),
       cmocka_unit_test(batching_llama), cmocka_unit_test(batching_qwen2),
       cmocka_unit_test(batching_qwen3), cmocka_unit_test(batching_gemma3),
