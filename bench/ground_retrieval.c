@@ -137,7 +137,7 @@ static void fit_eval(fitq *fq, size_t nfq, const int *chunk_doc, size_t n_chunk_
 }
 
 int main(int argc, char **argv) {
-  int check = 0, only = -1, show = 0, fit = 0;
+  int check = 0, only = -1, show = 0, fit = 0, title = 0;
   ground_rank_params prm = *ground_rank_defaults();
   int custom = 0;
   long limit = 0, stride = 1;
@@ -148,6 +148,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atol(argv[++i]);
     else if (!strcmp(argv[i], "--show")) show = 1;
     else if (!strcmp(argv[i], "--fit")) fit = 1;
+    else if (!strcmp(argv[i], "--title")) title = 1;
     else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
       if (!set_param(&prm, argv[++i])) {
         fprintf(stderr, "unknown parameter %s\n", argv[i]);
@@ -159,6 +160,7 @@ int main(int argc, char **argv) {
   static const char *files[] = {"../shared/data/qa/jaquad/jaquad_dev_0000.json", "../shared/data/qa/jaquad/jaquad_dev_0001.json",
                                 "../shared/data/qa/jaquad/jaquad_dev_0002.json", "../shared/data/qa/jaquad/jaquad_dev_0003.json"};
   static const char *docs[MAX_DOCS];
+  static char *titled[MAX_DOCS]; /* --title: "# TITLE\n" + context */
   static q qs[MAX_QS];
   size_t nd = 0, nq = 0;
   json_t *roots[4] = {0};
@@ -182,6 +184,16 @@ int main(int argc, char **argv) {
         while (d < nd && strcmp(docs[d], ctx)) d++;
         if (d == nd) {
           if (nd == MAX_DOCS) continue;
+          const char *tt = json_string_value(json_object_get(art, "title"));
+          if (title && tt) {
+            size_t tl = strlen(tt), cl = strlen(ctx);
+            titled[nd] = sk_malloc(tl + cl + 4);
+            if (!titled[nd]) return 1;
+            memcpy(titled[nd], "# ", 2);
+            memcpy(titled[nd] + 2, tt, tl);
+            titled[nd][2 + tl] = '\n';
+            memcpy(titled[nd] + 3 + tl, ctx, cl + 1);
+          }
           docs[nd++] = ctx;
         }
         size_t qi;
@@ -211,7 +223,8 @@ int main(int argc, char **argv) {
     char path[32];
     snprintf(path, sizeof path, "%zu", d);
     /* one chunk per paragraph: the paragraph is the unit to find */
-    if (ground_index_put_text(ix, path, ground_hash(docs[d], strlen(docs[d])), docs[d], strlen(docs[d]),
+    const char *dt = titled[d] ? titled[d] : docs[d];
+    if (ground_index_put_text(ix, path, ground_hash(dt, strlen(dt)), dt, strlen(dt),
                               GROUND_CHUNK_MAX_BYTES, NULL, &err)) {
       fprintf(stderr, "doc %zu: %s\n", d, err.msg);
       return 1;
@@ -328,5 +341,6 @@ int main(int argc, char **argv) {
            GUARD_R1, GUARD_R5, FLOOR_R1, FLOOR_R5);
   ground_index_close(ix);
   for (int f = 0; f < 4; f++) json_decref(roots[f]);
+  for (size_t d = 0; d < nd; d++) sk_free(titled[d]);
   return fail && check && limit == 0 ? 1 : 0;
 }
