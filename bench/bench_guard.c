@@ -1,7 +1,7 @@
 /* bench_guard.c — guard throughput: scans long Japanese text (the .txt files of ../shared/data/aozora, or
  * the files given) with every recogniser on, on one core, and prints MB/s.
  *
- *   bench_guard [--seconds S] [--threads N] [--dump FILE] [FILE...]
+ *   bench_guard [--seconds S] [--passes N] [--threads N] [--only PHASE] [--dump FILE] [FILE...]
  *
  * The texts are scanned whole file by file, repeatedly, until S seconds of this thread's CPU time
  * (default 3) have passed — MB/s per core, unaffected by other load on the machine;
@@ -76,9 +76,13 @@ static double run_wall(const pii_scanner *sc, const text *t, int threads, double
   return (double)bytes / el / 1e6;
 }
 
+/* --passes N: exactly N passes per figure (for perf stat / callgrind), 0: timed by --seconds */
+static long g_passes;
+
 static double run(const pii_scanner *sc, const text *t, size_t nt, double seconds, size_t *found) {
   double t0 = now_s(), el = 0;
   size_t bytes = 0;
+  long pass = 0;
   *found = 0;
   do {
     for (size_t i = 0; i < nt; i++) {
@@ -94,22 +98,56 @@ static double run(const pii_scanner *sc, const text *t, size_t nt, double second
       pii_findings_release(&f);
     }
     el = now_s() - t0;
-  } while (el < seconds);
+    pass++;
+  } while (g_passes ? pass < g_passes : el < seconds);
   return (double)bytes / el / 1e6;
+}
+
+static void usage(FILE *o) {
+  fprintf(o,
+          "usage: bench_guard [--seconds S] [--passes N] [--threads N] [--only PHASE] [--dump FILE] [FILE...]\n"
+          "  Scans FILEs (default ../shared/data/aozora/*.txt, run from the repository root) with\n"
+          "  every recogniser on and prints MB/s per core (thread CPU time).\n"
+          "  --seconds S   CPU seconds per figure (default 3)\n"
+          "  --threads N   largest thread count of the pii_scan_parallel sweep (default: online CPUs)\n"
+          "  --only PHASE  run one figure: aozora, dense, prompts or parallel\n"
+          "  --passes N    exactly N passes per single-thread figure instead of --seconds\n"
+          "  --dump FILE   write every finding of one pass (regression oracle) before timing\n");
 }
 
 int main(int argc, char **argv) {
   double seconds = 3;
-  const char *dump_path = NULL;
+  const char *dump_path = NULL, *only = NULL;
   int max_threads = 0; /* 0: number of online CPUs */
   int a = 1;
-  while (a + 1 < argc && argv[a][0] == '-') {
+  while (a < argc && argv[a][0] == '-') {
+    if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+      usage(stdout);
+      return 0;
+    }
+    if (a + 1 >= argc) {
+      fprintf(stderr, "bench_guard: %s needs a value\n", argv[a]);
+      usage(stderr);
+      return 2;
+    }
     if (!strcmp(argv[a], "--seconds")) seconds = atof(argv[a + 1]);
     else if (!strcmp(argv[a], "--dump")) dump_path = argv[a + 1];
     else if (!strcmp(argv[a], "--threads")) max_threads = atoi(argv[a + 1]);
-    else break;
+    else if (!strcmp(argv[a], "--only")) only = argv[a + 1];
+    else if (!strcmp(argv[a], "--passes")) g_passes = atol(argv[a + 1]);
+    else {
+      fprintf(stderr, "bench_guard: unknown option %s\n", argv[a]);
+      usage(stderr);
+      return 2;
+    }
     a += 2;
   }
+  if (only && strcmp(only, "aozora") && strcmp(only, "dense") && strcmp(only, "prompts") &&
+      strcmp(only, "parallel")) {
+    fprintf(stderr, "bench_guard: --only takes aozora, dense, prompts or parallel\n");
+    return 2;
+  }
+#define PHASE(name) (!only || !strcmp(only, name))
   glob_t g = {0};
   char **files;
   size_t nf;
@@ -161,16 +199,21 @@ int main(int argc, char **argv) {
     fclose(o);
   }
   size_t found;
-  double mbs = run(sc, t, nf, seconds, &found);
-  printf("aozora: %zu files, %.2f MB per pass, all recognisers on, 1 thread: %.1f MB/s (%zu findings)\n",
-         nf, (double)total / 1e6, mbs, found);
+  double mbs;
+  if (PHASE("aozora")) {
+    mbs = run(sc, t, nf, seconds, &found);
+    printf("aozora: %zu files, %.2f MB per pass, all recognisers on, 1 thread: %.1f MB/s (%zu findings)\n",
+           nf, (double)total / 1e6, mbs, found);
+  }
   /* PII-dense business text */
-  mbs = run(sc, &dense, 1, seconds, &found);
-  printf("dense business records: %.2f MB per pass, 1 thread: %.1f MB/s (%zu findings)\n",
-         (double)dense.n / 1e6, mbs, found);
+  if (PHASE("dense")) {
+    mbs = run(sc, &dense, 1, seconds, &found);
+    printf("dense business records: %.2f MB per pass, 1 thread: %.1f MB/s (%zu findings)\n",
+           (double)dense.n / 1e6, mbs, found);
+  }
   /* short prompts: every line of the dense text scanned as its own call (per-call costs:
    * allocation, MeCab tagger, normalisation buffers) */
-  {
+  if (PHASE("prompts")) {
     size_t nl = 0;
     for (size_t i = 0; i < dense.n; i++) nl += dense.p[i] == '\n';
     text *lines = calloc(nl + 1, sizeof *lines);
@@ -193,7 +236,7 @@ int main(int argc, char **argv) {
   double la[3] = {0};
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   if (max_threads <= 0) max_threads = ncpu > 1 ? (int)ncpu : 1;
-  for (int th = 1; th <= max_threads; th *= 2) {
+  for (int th = 1; PHASE("parallel") && th <= max_threads; th *= 2) {
     if (getloadavg(la, 3) < 1) la[0] = -1;
     mbs = run_wall(sc, &all, th, seconds, &found);
     printf("aozora as one %.2f MB text, pii_scan_parallel, %d thread%s: %.1f MB/s wall (%zu findings; "

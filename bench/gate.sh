@@ -26,7 +26,9 @@ models:
 YAML
 KEY=$("$SEKISHO" --data-dir "$TMP/d" keys create --tenant bench --residency any | sed 's/.*"key":"\([^"]*\)".*/\1/')
 "$SEKISHO" --data-dir "$TMP/d" serve --toy --port 0 --port-file "$TMP/sk.port" --config "$TMP/g.yaml" 2>"$TMP/serve.log" &
-PIDS+=($!)
+PIDS+=($!); SKPID=$!
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat; }  # utime + stime of a process, all threads
 for _ in $(seq 1 300); do [ -s "$TMP/sk.port" ] && break; sleep 0.1; done
 SK=$(cat "$TMP/sk.port")
 BODY='{"model":"claude","max_tokens":16,"messages":[{"role":"user","content":"田中太郎さんの件で確認をお願いします。"}]}'
@@ -38,15 +40,19 @@ wrk.headers["x-api-key"] = "$KEY"
 wrk.headers["anthropic-version"] = "2023-06-01"
 LUA
 echo "# $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %-11s %10s %10s %10s\n' conns target req/s p50 p99
+printf '%-8s %-11s %10s %10s %10s %s\n' conns target req/s p50 p99 "gate CPU us/request"
 for c in 1 4 16 64; do
   for target in direct gate; do
     port=$UP; [ $target = gate ] && port=$SK
+    t0=$(cpu_ticks $SKPID)
     out=$(wrk -t1 -c$c -d${DUR}s --latency -s "$TMP/post.lua" "http://127.0.0.1:$port/v1/messages")
+    t1=$(cpu_ticks $SKPID)
+    nreq=$(echo "$out" | awk '/requests in/ {print $1}')
+    cpu=""; [ $target = gate ] && [ "${nreq:-0}" -gt 0 ] && cpu=$(( (t1 - t0) * 1000000 / TCK / nreq ))
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1=="50%" {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')
     non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-    printf '%-8s %-11s %10s %10s %10s %s\n' $c $target "$rps" "$p50" "$p99" "${non2xx:+non-2xx=$non2xx}"
+    printf '%-8s %-11s %10s %10s %10s %6s %s\n' $c $target "$rps" "$p50" "$p99" "$cpu" "${non2xx:+non-2xx=$non2xx}"
   done
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,6 @@
 /* kernels.c — CPU time of the prefill tile (cpu_kernels.gemm) per weight type and level.
  *
- *   bench_kernels [--rows N] [--n-in N] [--tokens N] [--reps N] [--level scalar|avx2|avx512]
+ *   bench_kernels [--rows N] [--n-in N] [--tokens N] [--reps N] [--level scalar|avx2|avx512|amx]
  *
  * Multiplies a random rows × n_in weight matrix of each quantised type into `tokens` activation
  * rows already quantised to the type's dot type, on one thread, and prints the best thread CPU
@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--level") && i + 1 < argc) {
       const char *name = argv[++i];
       k = NULL;
-      for (int l = CPU_SCALAR; l <= CPU_AVX512; l++)
+      for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++)
         if (!strcmp(name, cpu_level_name((cpu_level)l))) k = cpu_kernels_level((cpu_level)l);
       if (!k) {
         fprintf(stderr, "bench_kernels: level %s unknown or not supported by this CPU\n", name);
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
       continue;
     } else {
       fprintf(stderr, "usage: bench_kernels [--rows N] [--n-in N (multiple of 256)] "
-                      "[--tokens N] [--reps N] [--level scalar|avx2|avx512]\n");
+                      "[--tokens N] [--reps N] [--level scalar|avx2|avx512|amx]\n");
       return 2;
     }
     if ((*dst = arg_int(argc, argv, &i, lo, hi)) < 0 || (dst == &n_in && n_in % 256)) {

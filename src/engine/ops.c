@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/attn_prefill.h"
 #include "engine/gtype.h"
 
 /* ---- threading helpers ---------------------------------------------------------------------- */
@@ -300,6 +301,7 @@ static void att_worker(void *arg, int ith, int nth) {
 }
 
 void ops_attention(eng_ctx *c, uint32_t il, const float *q, float *att) {
+  if (attn_prefill(c, il, q, att)) return; /* prefill batches: blocked (attn_prefill.c) */
   att_job j = {c, il, q, att};
   sk_pool_run(c->pool, att_worker, &j);
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 
@@ -26,6 +27,7 @@ struct gate_committer {
   item *head, *tail;
   size_t queued;
   int stop;
+  int lingering; /* the writer waits for the round to fill: wake it only when it is full */
   gate_commit_stats st;
 };
 
@@ -65,6 +67,15 @@ static void *run(void *arg) {
   for (;;) {
     while (!c->head && !c->stop) pthread_cond_wait(&c->work, &c->mu);
     if (!c->head && c->stop) break;
+    /* linger: let the round fill up (pushers only wake us when it is full or we stop) */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += GATE_COMMIT_LINGER_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    c->lingering = 1;
+    while (!c->stop && c->queued < GATE_COMMIT_FULL_ROUND)
+      if (pthread_cond_timedwait(&c->work, &c->mu, &until)) break;
+    c->lingering = 0;
     item *list = c->head, *last = list;
     size_t n = 1;
     while (last->next && n < GATE_COMMIT_MAX_ROUND) last = last->next, n++;
@@ -94,7 +105,11 @@ int gate_committer_start(audit_log *a, ledger *l, gate_committer **out, sk_err *
   c->audit = a;
   c->led = l;
   pthread_mutex_init(&c->mu, NULL);
-  pthread_cond_init(&c->work, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the linger deadline ignores wall-clock steps */
+  pthread_cond_init(&c->work, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_cond_init(&c->space, NULL);
   if (pthread_create(&c->th, NULL, run, c)) {
     pthread_mutex_destroy(&c->mu);
@@ -135,7 +150,7 @@ int gate_committer_push(gate_committer *c, char *json, const ledger_transfer *tr
   else c->head = it;
   c->tail = it;
   c->queued++;
-  pthread_cond_signal(&c->work);
+  if (!c->lingering || c->queued >= GATE_COMMIT_FULL_ROUND) pthread_cond_signal(&c->work);
   pthread_mutex_unlock(&c->mu);
   return 0;
 }

@@ -18,6 +18,8 @@
 #include "audit/log.h"
 #include "base/alloc.h"
 #include "base/fs.h"
+#include "base/jsonw.h"
+#include "base/utf8.h"
 #include "gate/budgets.h"
 #include "gate/committer.h"
 #include "gate/policy.h"
@@ -65,8 +67,9 @@ struct gate {
   gate_metrics m;
   gate_budgets *bud;   /* budget reservations in memory; the ledger is the durable record */
   gate_committer *com; /* writes after-the-answer records (completed, denied, charges) in batches */
-  atomic_ullong next_req;
+  atomic_ullong next_req, next_xfer;
   uint64_t req_salt;
+  u128 xfer_base; /* random at open; a request's transfer ids derive from base + its number */
 };
 
 struct gate_ticket {
@@ -159,6 +162,52 @@ static int audit_write(gate *g, json_t *rec) {
   return rc;
 }
 
+/* Appends ,"key":"value" to an envelope being written as text. Text that is not valid UTF-8
+ * (an upstream's error body cut mid-character, say) is written with '?' for the bad bytes: a
+ * record with a mangled reason beats no record. */
+static int jw_field(sk_buf *b, const char *key, const char *v) {
+  int rc = sk_json_key(b, key);
+  if (rc) return rc;
+  if (!v) v = "";
+  rc = sk_json_cstr(b, v);
+  if (rc != SK_EINVAL) return rc;
+  size_t n = strlen(v);
+  char *clean = sk_malloc(n + 1);
+  if (!clean) return SK_ENOMEM;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp;
+    size_t k = sk_utf8_decode(v + i, n - i, &cp);
+    if (!k) clean[i++] = '?';
+    else memcpy(clean + i, v + i, k), i += k;
+  }
+  clean[n] = 0;
+  rc = sk_json_str(b, clean, n);
+  sk_free(clean);
+  return rc;
+}
+
+/* "pii":{"PERSON":2,...} */
+static int jw_pii(sk_buf *b, const uint32_t *counts) {
+  int rc = sk_json_key(b, "pii");
+  rc = rc ? rc : sk_buf_append_byte(b, '{');
+  for (int i = 0; i < PII_TYPE_COUNT && !rc; i++)
+    if (counts[i]) {
+      rc = sk_json_key(b, pii_type_name((pii_type)i));
+      rc = rc ? rc : sk_buf_printf(b, "%u", counts[i]);
+    }
+  return rc ? rc : sk_buf_append_byte(b, '}');
+}
+
+/* Hands a finished envelope's text over: NULL (and the buffer freed) if writing it failed. */
+static char *jw_done(sk_buf *b, int rc) {
+  if (!rc) rc = sk_buf_append_byte(b, '}');
+  if (rc) {
+    sk_buf_release(b);
+    return NULL;
+  }
+  return sk_buf_detach(b);
+}
+
 static void deny(gate_denial *d, int status, double retry, const char *fmt, const char *a) {
   d->status = status;
   d->retry_after_s = retry;
@@ -229,6 +278,7 @@ int gate_open(const gate_params *p, gate **out, sk_err *err) {
   atomic_init(&g->cfg->refs, 1);
   snprintf(g->local_model, sizeof g->local_model, "%s", p->local_model ? p->local_model : "");
   randombytes_buf(&g->req_salt, sizeof g->req_salt);
+  randombytes_buf(&g->xfer_base, sizeof g->xfer_base);
   char gdir[4200], path[4300];
   int rc = 0;
   if (sk_path_join(gdir, sizeof gdir, p->data_dir, "gate")) rc = sk_err_set(err, SK_ELIMIT, "data dir path too long");
@@ -456,24 +506,41 @@ static int stage_hold(gate *g, gate_ticket *t, const gate_call *c, gate_denial *
     deny(d, 429, retry, "%s", m2);
     return -1;
   }
-  randombytes_buf(&t->xfer_id, sizeof t->xfer_id);
+  /* unique without a getrandom call per request: 128 random bits per process plus a counter */
+  t->xfer_id = g->xfer_base + (u128)atomic_fetch_add(&g->next_xfer, 1);
   return 0;
 }
 
-/* 6. audit "admitted": durable before any byte leaves. */
+/* 6. audit "admitted": durable before any byte leaves. The envelope is written as text straight
+ * away (a jansson tree only to serialise it cost as much as the rest of the admission). */
 static int stage_audit_admitted(gate *g, gate_ticket *t, gate_denial *d) {
   const gate_model *m = t->dec.model;
-  json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:s,s:s,s:{s:s,s:s,s:s}}", "kind", "admitted", "tenant",
-                          t->tenant->id, "actor", t->key.id, "decision", t->dec.rerouted ? "reroute" : "allow",
-                          "model", m->id, "route", t->dec.external ? gate_provider_name(m->provider) : "local",
-                          "external", t->dec.external, "pii", pii_json(t->pii_counts), "prompt_sha256",
-                          t->prompt_sha, "request_id", t->req_id, "extra", "data_class", gate_class_name(t->cls),
-                          "endpoint", t->endpoint, "reason", t->dec.reason);
-  if (t->dec.external) json_object_set_new(rec, "legal_basis", json_string(gate_basis_name(m->basis)));
-  if (audit_write(g, rec)) {
+  sk_buf b;
+  sk_buf_init(&b, AUDIT_MAX_RECORD_BYTES);
+  int rc = sk_buf_append_str(&b, "{\"kind\":\"admitted\"");
+  rc = rc ? rc : jw_field(&b, "tenant", t->tenant->id);
+  rc = rc ? rc : jw_field(&b, "actor", t->key.id);
+  rc = rc ? rc : jw_field(&b, "decision", t->dec.rerouted ? "reroute" : "allow");
+  rc = rc ? rc : jw_field(&b, "model", m->id);
+  rc = rc ? rc : jw_field(&b, "route", t->dec.external ? gate_provider_name(m->provider) : "local");
+  rc = rc ? rc : sk_buf_append_str(&b, t->dec.external ? ",\"external\":true" : ",\"external\":false");
+  rc = rc ? rc : jw_pii(&b, t->pii_counts);
+  rc = rc ? rc : jw_field(&b, "prompt_sha256", t->prompt_sha);
+  rc = rc ? rc : jw_field(&b, "request_id", t->req_id);
+  if (t->dec.external && !rc) rc = jw_field(&b, "legal_basis", gate_basis_name(m->basis));
+  rc = rc ? rc : sk_buf_append_str(&b, ",\"extra\":{");
+  rc = rc ? rc : jw_field(&b, "data_class", gate_class_name(t->cls));
+  rc = rc ? rc : jw_field(&b, "endpoint", t->endpoint);
+  rc = rc ? rc : jw_field(&b, "reason", t->dec.reason);
+  rc = rc ? rc : sk_buf_append_byte(&b, '}');
+  char *rec = jw_done(&b, rc);
+  sk_err err;
+  if (!rec || audit_append(g->audit, rec, NULL, &err)) {
+    sk_free(rec);
     deny(d, 503, 0, "the audit log cannot record the request, so it was not sent%s", NULL);
     return -1;
   }
+  sk_free(rec);
   return 0;
 }
 
@@ -660,21 +727,28 @@ void gate_complete(gate *g, gate_ticket *t, const gate_usage *u) {
   uint64_t charged = 0;
   size_t ntr = gate_budget_settle(g->bud, &t->hold, cost, t->xfer_id, tr, &charged);
   if (t->hold.amount) cost = charged;
-  json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:s,s:{s:s,s:s}}", "kind", "completed", "tenant",
-                          t->tenant->id, "actor", t->key.id, "decision", ok ? "allow" : "error", "model", m->id,
-                          "route", t->dec.external ? gate_provider_name(m->provider) : "local", "external",
-                          t->dec.external, "tokens_in", (json_int_t)(in > 0 ? in : 0), "tokens_out",
-                          (json_int_t)(outn > 0 ? outn : 0), "latency_ms", (json_int_t)(mono_ms() - t->t0), "cost",
-                          (json_int_t)cost, "request_id", t->req_id, "extra", "data_class", gate_class_name(t->cls),
-                          "error", u ? u->error : "client went away");
-  if (rec && t->grounded)
-    json_object_set_new(rec, "grounding",
-                        json_pack("{s:I,s:I,s:I,s:I}", "supported", (json_int_t)t->ground[0], "unsupported",
-                                  (json_int_t)t->ground[1], "contradicted", (json_int_t)t->ground[2], "chunks",
-                                  (json_int_t)t->ground_chunks));
+  sk_buf b;
+  sk_buf_init(&b, AUDIT_MAX_RECORD_BYTES);
+  int rc = sk_buf_append_str(&b, "{\"kind\":\"completed\"");
+  rc = rc ? rc : jw_field(&b, "tenant", t->tenant->id);
+  rc = rc ? rc : jw_field(&b, "actor", t->key.id);
+  rc = rc ? rc : jw_field(&b, "decision", ok ? "allow" : "error");
+  rc = rc ? rc : jw_field(&b, "model", m->id);
+  rc = rc ? rc : jw_field(&b, "route", t->dec.external ? gate_provider_name(m->provider) : "local");
+  rc = rc ? rc
+          : sk_buf_printf(&b, ",\"external\":%s,\"tokens_in\":%lld,\"tokens_out\":%lld,\"latency_ms\":%lld,\"cost\":%llu",
+                          t->dec.external ? "true" : "false", (long long)(in > 0 ? in : 0),
+                          (long long)(outn > 0 ? outn : 0), (long long)(mono_ms() - t->t0), (unsigned long long)cost);
+  rc = rc ? rc : jw_field(&b, "request_id", t->req_id);
+  rc = rc ? rc : sk_buf_append_str(&b, ",\"extra\":{");
+  rc = rc ? rc : jw_field(&b, "data_class", gate_class_name(t->cls));
+  rc = rc ? rc : jw_field(&b, "error", u ? u->error : "client went away");
+  rc = rc ? rc : sk_buf_append_byte(&b, '}');
+  if (t->grounded && !rc)
+    rc = sk_buf_printf(&b, ",\"grounding\":{\"supported\":%u,\"unsupported\":%u,\"contradicted\":%u,\"chunks\":%u}",
+                       t->ground[0], t->ground[1], t->ground[2], t->ground_chunks);
   /* written after the answer, batched with other requests' (one fsync, one ledger commit) */
-  gate_committer_push(g->com, rec ? json_dumps(rec, JSON_COMPACT) : NULL, tr, ntr);
-  json_decref(rec);
+  gate_committer_push(g->com, jw_done(&b, rc), tr, ntr);
   rl_give_back(g, t, (uint64_t)(in + outn));
   pthread_mutex_lock(&g->m.mu);
   g->m.cost_jpy += cost;

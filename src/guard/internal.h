@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "guard/guard.h"
 #include "guard/lexicon.h"
@@ -40,8 +41,36 @@ enum {
   CL_HIRA = 1 << 3,     /* cp_hiragana */
   CL_KATA = 1 << 4,     /* cp_katakana (includes ー and ・) */
   CL_KANA_W = 1 << 5,   /* a kana that can start a word: hiragana, or katakana other than ー ・ */
-  CL_KANJI_NUM = 1 << 6 /* 一二三四五六七八九十〇百千 */
+  CL_KANJI_NUM = 1 << 6, /* 一二三四五六七八九十〇百千 */
+  CL_ASCII_UD = 1 << 7   /* ASCII 'A'..'Z' or '0'..'9' (romaji names, block numbers) */
 };
+/* The class array has CL_PAD zero bytes after its n.len + 1 entries, so cls_skip reads whole
+ * 8-byte words without a bounds test per byte. */
+#define CL_PAD 8
+/* First position p >= i with cls[p] & mask, or len when none: 8 class bytes per step (on novels
+ * the walkers spend most of their time stepping over bytes they do not care about). */
+static inline size_t cls_skip(const uint8_t *cls, size_t i, size_t len, uint8_t mask) {
+  const uint64_t rep = 0x0101010101010101ull * mask;
+  while (i < len) {
+    uint64_t w;
+    memcpy(&w, cls + i, 8);
+    w &= rep;
+    if (w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      size_t p = i + ((size_t)__builtin_ctzll(w) >> 3); /* lowest address = lowest byte */
+#else
+      size_t p = i;
+      while (!(cls[p] & mask)) p++;
+#endif
+      return p < len ? p : len;
+    }
+    i += 8;
+  }
+  return len;
+}
+
+/* IPADIC numbers its parts of speech 0..68; larger ids are classified without the cache. */
+#define PII_POS_CACHE 256
 
 /* One scan: the normalised text and the candidate list. */
 typedef struct pii_doc {
@@ -55,6 +84,9 @@ typedef struct pii_doc {
   size_t mc_start, mc_end;       /* normalised range parsed; mc_end == 0: none */
   struct pii_mnode *mc_nodes;    /* token spans and classes */
   size_t mc_count, mc_cap;
+  struct pii_mmemo *memo;        /* parses of recent sentence windows (person.c) */
+  unsigned mc_parses;            /* MeCab parses so far in this scan */
+  uint8_t pos_cache[PII_POS_CACHE]; /* MeCab part-of-speech classes by posid (person.c) */
   struct pii_tcache *tc; /* table layout of the last line asked about (context.c) */
   int oom;              /* set when a candidate could not be stored */
 } pii_doc;
@@ -174,6 +206,7 @@ void rec_residence_card(pii_doc *d);
 void rec_date_of_birth(pii_doc *d);
 void rec_address(pii_doc *d);
 void rec_person(pii_doc *d);
+void pii_person_release(pii_doc *d); /* frees what rec_person keeps in d */
 void rec_table(pii_doc *d);
 
 /* Luhn / check digits (checks.c), digits as ASCII. */

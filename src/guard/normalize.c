@@ -2,6 +2,7 @@
  * single code point is at most 18 code points), so the buffer grows geometrically. */
 #include "guard/normalize.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -47,53 +48,111 @@ static bool is_dash_cp(uint32_t cp) {
          cp == 0xFF70;
 }
 
+/* NFKC of one code point that needs no context (everything but 「ー」), into out (at most
+ * 4 * NORM_MAX_EXPANSION bytes); returns the byte count. */
+static size_t norm_cp(uint32_t cp, const char *orig, size_t k, char *out) {
+  if (cp == 0x3000) {
+    out[0] = ' ';
+    return 1;
+  }
+  if (cp >= 0xFF10 && cp <= 0xFF19) {
+    out[0] = (char)(cp - 0xFF10 + '0');
+    return 1;
+  }
+  if (is_dash_cp(cp)) {
+    out[0] = '-';
+    return 1;
+  }
+  if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FFF)) {
+    memcpy(out, orig, k); /* NFKC-stable */
+    return k;
+  }
+  if (cp >= 0xFF01 && cp <= 0xFF5E) {
+    out[0] = (char)(cp - 0xFEE0);
+    return 1;
+  }
+  const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+  if (p->decomp_seqindex == UINT16_MAX) {
+    memcpy(out, orig, k);
+    return k;
+  }
+  utf8proc_int32_t tmp[NORM_MAX_EXPANSION];
+  int last_bc = 0;
+  utf8proc_ssize_t m = utf8proc_decompose_char((utf8proc_int32_t)cp, tmp, NORM_MAX_EXPANSION,
+                                               UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STABLE, &last_bc);
+  if (m <= 0 || m > NORM_MAX_EXPANSION) {
+    memcpy(out, orig, k);
+    return k;
+  }
+  m = utf8proc_normalize_utf32(tmp, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+  size_t o = 0;
+  for (utf8proc_ssize_t q = 0; q < m; q++) {
+    size_t el = sk_utf8_encode((uint32_t)tmp[q], out + o);
+    if (el == 1 && out[o] == 0) out[o] = ' ';
+    o += el;
+  }
+  return o;
+}
+
+/* One bit per BMP code point with a 3-byte UTF-8 form (U+0800..U+FFFF) that norm_cp leaves
+ * unchanged (kana, kanji, 「」。、 and most of the BMP). Computed once from norm_cp itself, so
+ * the fast path below copies exactly what the slow path would produce; 「ー」 (context) and
+ * surrogates are never set. */
+static uint64_t g_stable[0x10000 / 64];
+static pthread_once_t g_stable_once = PTHREAD_ONCE_INIT;
+
+static void stable_init(void) {
+  for (uint32_t cp = 0x800; cp <= 0xFFFF; cp++) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0x30FC) continue;
+    char in[4], out[4 * NORM_MAX_EXPANSION];
+    size_t k = sk_utf8_encode(cp, in);
+    size_t o = norm_cp(cp, in, k, out);
+    if (o == k && !memcmp(in, out, k)) g_stable[cp >> 6] |= (uint64_t)1 << (cp & 63);
+  }
+}
+
 int pii_norm_build(pii_norm *n, const char *text, size_t len) {
   memset(n, 0, sizeof *n);
+  pthread_once(&g_stable_once, stable_init);
   nb b = {0};
   if (nb_reserve(&b, len + 16)) goto oom;
   size_t i = 0;
   while (i < len) {
-    unsigned char c = (unsigned char)text[i];
-    if (c < 0x80) { /* ASCII fast path */
-      if (nb_reserve(&b, 1)) goto oom;
+    /* fast path: ASCII and NFKC-stable 3-byte code points are copied byte for byte; the output
+     * is never longer than the input here, so the reservation above (and after each slow step)
+     * covers it: check once per code point, grow rarely */
+    if (b.len + 4 > b.cap && nb_reserve(&b, 4)) goto oom;
+    const unsigned char *u = (const unsigned char *)text + i;
+    unsigned char c = u[0];
+    if (c < 0x80) {
       nb_put(&b, c == 0 ? ' ' : (char)c, (uint32_t)i);
       i++;
       continue;
     }
     uint32_t cp;
     size_t k;
-    const unsigned char *u = (const unsigned char *)text + i;
     if ((c & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
-        (cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F)) >= 0x800 &&
-        (cp < 0xD800 || cp > 0xDFFF)) {
-      /* fast path: well-formed 3-byte sequences (all of kana and kanji), decoded inline */
+        (cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F)) >= 0x800) {
       k = 3;
-      if ((cp >= 0x3040 && cp <= 0x30FF && cp != 0x30FC) || (cp >= 0x4E00 && cp <= 0x9FFF)) {
-        if (nb_reserve(&b, 3)) goto oom; /* NFKC-stable: copied as is */
+      if ((g_stable[cp >> 6] >> (cp & 63)) & 1) { /* never a surrogate: those bits are clear */
         nb_put(&b, (char)u[0], (uint32_t)i);
         nb_put(&b, (char)u[1], (uint32_t)i);
         nb_put(&b, (char)u[2], (uint32_t)i);
         i += 3;
         continue;
       }
+      if (cp >= 0xD800 && cp <= 0xDFFF) k = 0; /* encoded surrogate: invalid */
     } else {
       k = sk_utf8_decode(text + i, len - i, &cp);
     }
     if (k == 0) { /* invalid byte: one '?' per byte keeps the map simple */
-      if (nb_reserve(&b, 1)) goto oom;
       nb_put(&b, '?', (uint32_t)i);
       i++;
       continue;
     }
     if (nb_reserve(&b, 4 * NORM_MAX_EXPANSION)) goto oom;
     uint32_t o = (uint32_t)i;
-    if (cp == 0x3000) {
-      nb_put(&b, ' ', o);
-    } else if (cp >= 0xFF10 && cp <= 0xFF19) {
-      nb_put(&b, (char)(cp - 0xFF10 + '0'), o);
-    } else if (is_dash_cp(cp)) {
-      nb_put(&b, '-', o);
-    } else if (cp == 0x30FC) { /* ー: a dash only between digits (not in カード) */
+    if (cp == 0x30FC) { /* ー: a dash only between digits (not in カード) */
       uint32_t nx = 0;
       bool prev_digit = b.len > 0 && b.s[b.len - 1] >= '0' && b.s[b.len - 1] <= '9';
       if (prev_digit && i + k < len && sk_utf8_decode(text + i + k, len - i - k, &nx) &&
@@ -101,32 +160,10 @@ int pii_norm_build(pii_norm *n, const char *text, size_t len) {
         nb_put(&b, '-', o);
       else
         for (size_t j = 0; j < k; j++) nb_put(&b, text[i + j], o);
-    } else if ((cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x4E00 && cp <= 0x9FFF)) {
-      for (size_t j = 0; j < k; j++) nb_put(&b, text[i + j], o); /* NFKC-stable */
-    } else if (cp >= 0xFF01 && cp <= 0xFF5E) {
-      nb_put(&b, (char)(cp - 0xFEE0), o);
     } else {
-      const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
-      if (p->decomp_seqindex == UINT16_MAX) {
-        for (size_t j = 0; j < k; j++) nb_put(&b, text[i + j], o);
-      } else {
-        utf8proc_int32_t tmp[NORM_MAX_EXPANSION];
-        int last_bc = 0;
-        utf8proc_ssize_t m =
-            utf8proc_decompose_char((utf8proc_int32_t)cp, tmp, NORM_MAX_EXPANSION,
-                                    UTF8PROC_COMPAT | UTF8PROC_STABLE, &last_bc);
-        if (m <= 0 || m > NORM_MAX_EXPANSION) {
-          for (size_t j = 0; j < k; j++) nb_put(&b, text[i + j], o);
-        } else {
-          m = utf8proc_normalize_utf32(tmp, m, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
-          for (utf8proc_ssize_t q = 0; q < m; q++) {
-            char enc[4];
-            size_t el = sk_utf8_encode((uint32_t)tmp[q], enc);
-            if (el == 1 && enc[0] == 0) enc[0] = ' ';
-            for (size_t j = 0; j < el; j++) nb_put(&b, enc[j], o);
-          }
-        }
-      }
+      char out[4 * NORM_MAX_EXPANSION];
+      size_t m = norm_cp(cp, text + i, k, out);
+      for (size_t j = 0; j < m; j++) nb_put(&b, out[j], o);
     }
     i += k;
   }

@@ -17,7 +17,8 @@ bool num_next(const pii_doc *d, size_t *pos, num_run *r) {
   const char *s = d->n.s;
   size_t len = d->n.len, i = *pos;
   while (i < len) {
-    while (i < len && !ch_digit(s[i])) i++;
+    /* to the next digit: class bytes mark digits and capitals (CL_ASCII_UD) */
+    while ((i = cls_skip(d->cls, i, len, CL_ASCII_UD)) < len && !ch_digit(s[i])) i++;
     if (i >= len) break;
     memset(r, 0, sizeof *r);
     r->start = i;

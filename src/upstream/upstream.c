@@ -1,7 +1,6 @@
 #include "upstream/upstream.h"
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -9,6 +8,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/jsonw.h"
+#include "upstream/jscan.h"
 
 struct up_call {
   CURLM *multi;
@@ -96,53 +97,81 @@ static void set_finish(up_call *c, const char *reason) {
   c->info.finish = !strcmp(reason, "max_tokens") || !strcmp(reason, "length") ? UP_LENGTH : UP_STOP;
 }
 
+static int jis(const jscan_field *f, const char *s) {
+  size_t n = strlen(s);
+  return f->type == JSCAN_STRING && f->raw_len == n && !memcmp(f->raw, s, n);
+}
+
+/* A string field decoded into a small buffer (for finish reasons and error messages). */
+static const char *jstr(const jscan_field *f, char *buf, size_t cap) {
+  if (f->type != JSCAN_STRING) return NULL;
+  sk_buf b;
+  sk_buf_init(&b, cap - 1);
+  if (jscan_string(f, &b) && !b.len) {
+    sk_buf_release(&b);
+    return NULL;
+  }
+  snprintf(buf, cap, "%s", b.data ? b.data : "");
+  sk_buf_release(&b);
+  return buf;
+}
+
+static void upstream_error(up_call *c, const jscan_field *msg) {
+  char m[200];
+  const char *s = jstr(msg, m, sizeof m);
+  c->info.finish = UP_ERROR;
+  snprintf(c->info.error, sizeof c->info.error, "upstream error: %s", s ? s : "unknown");
+}
+
+/* One SSE data payload: the fields the relay needs, read in one pass (see jscan.h). */
 static void on_event(up_call *c, const char *data, size_t n) {
   if (c->prov == UP_OPENAI && n == 6 && !memcmp(data, "[DONE]", 6)) {
     if (!c->info.finish) c->info.finish = UP_STOP;
     return;
   }
-  json_error_t je;
-  json_t *j = json_loadb(data, n, 0, &je);
-  if (!j) return;
+  char fin[64];
   if (c->prov == UP_ANTHROPIC) {
-    const char *type = json_string_value(json_object_get(j, "type"));
-    if (!type) type = "";
-    if (!strcmp(type, "content_block_delta")) {
-      const char *t = json_string_value(json_object_get(json_object_get(j, "delta"), "text"));
-      if (t) sk_buf_append_str(c->out, t);
-    } else if (!strcmp(type, "message_start")) {
-      json_t *u = json_object_get(json_object_get(j, "message"), "usage");
-      c->info.in_tokens = json_integer_value(json_object_get(u, "input_tokens"));
-    } else if (!strcmp(type, "message_delta")) {
-      json_t *u = json_object_get(j, "usage");
-      if (json_object_get(u, "output_tokens")) c->info.out_tokens = json_integer_value(json_object_get(u, "output_tokens"));
-      set_finish(c, json_string_value(json_object_get(json_object_get(j, "delta"), "stop_reason")));
-    } else if (!strcmp(type, "message_stop")) {
+    enum { TYPE, TEXT, IN_TOK, OUT_TOK, STOP, ERRMSG, NF };
+    jscan_field f[NF] = {{"type"}, {"delta.text"}, {"message.usage.input_tokens"}, {"usage.output_tokens"},
+                         {"delta.stop_reason"}, {"error.message"}};
+    if (jscan(data, n, f, NF)) return;
+    if (jis(&f[TYPE], "content_block_delta")) {
+      if (f[TEXT].type == JSCAN_STRING) jscan_string(&f[TEXT], c->out);
+    } else if (jis(&f[TYPE], "message_start")) {
+      c->info.in_tokens = jscan_int(&f[IN_TOK]);
+    } else if (jis(&f[TYPE], "message_delta")) {
+      if (f[OUT_TOK].type != JSCAN_ABSENT) c->info.out_tokens = jscan_int(&f[OUT_TOK]);
+      set_finish(c, jstr(&f[STOP], fin, sizeof fin));
+    } else if (jis(&f[TYPE], "message_stop")) {
       if (!c->info.finish) c->info.finish = UP_STOP;
-    } else if (!strcmp(type, "error")) {
-      c->info.finish = UP_ERROR;
-      const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
-      snprintf(c->info.error, sizeof c->info.error, "upstream error: %s", m ? m : "unknown");
+    } else if (jis(&f[TYPE], "error")) {
+      upstream_error(c, &f[ERRMSG]);
     }
   } else {
-    json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
-    const char *t = json_string_value(json_object_get(json_object_get(ch, "delta"), "content"));
-    if (t) sk_buf_append_str(c->out, t);
-    const char *fr = json_string_value(json_object_get(ch, "finish_reason"));
+    enum { TEXT, FINISH, USAGE, IN_TOK, OUT_TOK, ERR, ERRMSG, NF };
+    jscan_field f[NF] = {{"choices.0.delta.content"}, {"choices.0.finish_reason"}, {"usage"},
+                         {"usage.prompt_tokens"}, {"usage.completion_tokens"}, {"error"}, {"error.message"}};
+    if (jscan(data, n, f, NF)) return;
+    if (f[TEXT].type == JSCAN_STRING) jscan_string(&f[TEXT], c->out);
+    const char *fr = jstr(&f[FINISH], fin, sizeof fin);
     if (fr) set_finish(c, fr);
-    json_t *u = json_object_get(j, "usage");
-    if (json_is_object(u)) {
-      c->info.in_tokens = json_integer_value(json_object_get(u, "prompt_tokens"));
-      c->info.out_tokens = json_integer_value(json_object_get(u, "completion_tokens"));
+    if (f[USAGE].type == JSCAN_OBJECT) {
+      c->info.in_tokens = jscan_int(&f[IN_TOK]);
+      c->info.out_tokens = jscan_int(&f[OUT_TOK]);
     }
-    json_t *e = json_object_get(j, "error");
-    if (e) {
-      c->info.finish = UP_ERROR;
-      const char *m = json_string_value(json_object_get(e, "message"));
-      snprintf(c->info.error, sizeof c->info.error, "upstream error: %s", m ? m : "unknown");
-    }
+    if (f[ERR].type != JSCAN_ABSENT) upstream_error(c, &f[ERRMSG]);
   }
-  json_decref(j);
+}
+
+/* One complete SSE line (without its newline). */
+static void on_line(up_call *c, const char *l, size_t len) {
+  if (len && l[len - 1] == '\r') len--;
+  if (len > 5 && !memcmp(l, "data:", 5)) {
+    const char *d = l + 5;
+    size_t dl = len - 5;
+    if (dl && *d == ' ') d++, dl--;
+    on_event(c, d, dl);
+  }
 }
 
 static size_t on_data(char *p, size_t sz, size_t nm, void *ud) {
@@ -155,58 +184,79 @@ static size_t on_data(char *p, size_t sz, size_t nm, void *ud) {
     sk_buf_append(&c->errbody, p, n < room ? n : room);
     return n;
   }
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] != '\n') {
-      if (sk_buf_append_byte(&c->line, p[i])) return 0; /* line too long: abort the transfer */
-      continue;
+  const char *s = p, *end = p + n;
+  while (s < end) {
+    const char *nl = memchr(s, '\n', (size_t)(end - s));
+    if (!nl) { /* a partial line: kept for the next chunk */
+      if (sk_buf_append(&c->line, s, (size_t)(end - s))) return 0; /* line too long: abort the transfer */
+      break;
     }
-    size_t len = c->line.len;
-    if (len && c->line.data[len - 1] == '\r') len--;
-    if (len > 5 && !memcmp(c->line.data, "data:", 5)) {
-      const char *d = c->line.data + 5;
-      size_t dl = len - 5;
-      if (dl && *d == ' ') d++, dl--;
-      on_event(c, d, dl);
+    if (c->line.len) {
+      if (sk_buf_append(&c->line, s, (size_t)(nl - s))) return 0;
+      on_line(c, c->line.data, c->line.len);
+      sk_buf_reset(&c->line);
+    } else {
+      if ((size_t)(nl - s) > UP_MAX_LINE_BYTES) return 0;
+      on_line(c, s, (size_t)(nl - s));
     }
-    sk_buf_reset(&c->line);
+    s = nl + 1;
   }
   return n;
 }
 
+/* The provider request, written straight as JSON text (no tree). NULL on invalid UTF-8 or
+ * out of memory. */
 static char *build_body(const up_params *p) {
-  json_t *root = json_object(), *msgs = json_array();
-  json_t *sys = NULL;
-  for (size_t i = 0; i < p->n_msgs; i++) {
+  sk_buf b;
+  sk_buf_init(&b, SIZE_MAX / 2);
+  int rc = sk_buf_append_byte(&b, '{');
+  rc = rc ? rc : sk_json_key(&b, "model");
+  rc = rc ? rc : sk_json_cstr(&b, p->model ? p->model : "");
+  rc = rc ? rc : sk_json_key(&b, "messages");
+  rc = rc ? rc : sk_buf_append_byte(&b, '[');
+  size_t n_sys = 0;
+  for (size_t i = 0; i < p->n_msgs && !rc; i++) {
     if (p->provider == UP_ANTHROPIC && !strcmp(p->msgs[i].role, "system")) {
-      if (!sys) sys = json_string(p->msgs[i].content);
-      else {
-        sk_buf cat;
-        sk_buf_init(&cat, SIZE_MAX / 2);
-        sk_buf_printf(&cat, "%s\n\n%s", json_string_value(sys), p->msgs[i].content);
-        json_decref(sys);
-        sys = json_stringn(cat.data ? cat.data : "", cat.len);
-        sk_buf_release(&cat);
-      }
+      n_sys++;
       continue;
     }
-    json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", p->msgs[i].role, "content", p->msgs[i].content));
+    rc = sk_buf_append_byte(&b, '{');
+    rc = rc ? rc : sk_json_key(&b, "role");
+    rc = rc ? rc : sk_json_cstr(&b, p->msgs[i].role);
+    rc = rc ? rc : sk_json_key(&b, "content");
+    rc = rc ? rc : sk_json_cstr(&b, p->msgs[i].content ? p->msgs[i].content : "");
+    rc = rc ? rc : sk_buf_append_byte(&b, '}');
   }
-  json_object_set_new(root, "model", json_string(p->model));
-  json_object_set_new(root, "messages", msgs);
-  if (sys) json_object_set_new(root, "system", sys);
-  json_object_set_new(root, "max_tokens", json_integer(p->max_tokens));
-  json_object_set_new(root, "stream", json_true());
-  if (p->provider == UP_OPENAI) json_object_set_new(root, "stream_options", json_pack("{s:b}", "include_usage", 1));
-  if (p->temperature >= 0) json_object_set_new(root, "temperature", json_real(p->temperature));
-  if (p->top_p > 0 && p->top_p < 1) json_object_set_new(root, "top_p", json_real(p->top_p));
-  if (p->n_stop) {
-    json_t *st = json_array();
-    for (size_t i = 0; i < p->n_stop; i++) json_array_append_new(st, json_string(p->stop[i]));
-    json_object_set_new(root, p->provider == UP_ANTHROPIC ? "stop_sequences" : "stop", st);
+  rc = rc ? rc : sk_buf_append_byte(&b, ']');
+  if (n_sys && !rc) { /* Anthropic takes system prompts apart: joined by blank lines */
+    sk_buf cat;
+    sk_buf_init(&cat, SIZE_MAX / 2);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_msgs && !rc; i++)
+      if (!strcmp(p->msgs[i].role, "system")) rc = sk_buf_printf(&cat, "%s%s", k++ ? "\n\n" : "", p->msgs[i].content ? p->msgs[i].content : "");
+    rc = rc ? rc : sk_json_key(&b, "system");
+    rc = rc ? rc : sk_json_str(&b, cat.data ? cat.data : "", cat.len);
+    sk_buf_release(&cat);
   }
-  char *s = json_dumps(root, JSON_COMPACT);
-  json_decref(root);
-  return s;
+  rc = rc ? rc : sk_buf_printf(&b, ",\"max_tokens\":%ld,\"stream\":true", (long)p->max_tokens);
+  if (p->provider == UP_OPENAI && !rc) rc = sk_buf_append_str(&b, ",\"stream_options\":{\"include_usage\":true}");
+  if (p->temperature >= 0 && !rc) rc = sk_buf_printf(&b, ",\"temperature\":%.17g", p->temperature);
+  if (p->top_p > 0 && p->top_p < 1 && !rc) rc = sk_buf_printf(&b, ",\"top_p\":%.17g", p->top_p);
+  if (p->n_stop && !rc) {
+    rc = sk_json_key(&b, p->provider == UP_ANTHROPIC ? "stop_sequences" : "stop");
+    rc = rc ? rc : sk_buf_append_byte(&b, '[');
+    for (size_t i = 0; i < p->n_stop && !rc; i++) {
+      if (i) rc = sk_buf_append_byte(&b, ',');
+      rc = rc ? rc : sk_json_cstr(&b, p->stop[i]);
+    }
+    rc = rc ? rc : sk_buf_append_byte(&b, ']');
+  }
+  rc = rc ? rc : sk_buf_append_byte(&b, '}');
+  if (rc) {
+    sk_buf_release(&b);
+    return NULL;
+  }
+  return sk_buf_detach(&b);
 }
 
 int up_start(const up_params *p, up_call **out, sk_err *err) {
@@ -299,7 +349,7 @@ void up_free(up_call *c) {
   if (!c) return;
   handles_put(c);
   curl_slist_free_all(c->hdrs);
-  free(c->body);
+  sk_free(c->body);
   sk_buf_release(&c->line);
   sk_buf_release(&c->errbody);
   sk_free(c);

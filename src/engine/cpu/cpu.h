@@ -36,10 +36,11 @@ int cpu_type_supported(uint32_t wtype);
 /* The type activations are rounded to before a product with weights of wtype. */
 uint32_t cpu_act_type(uint32_t wtype);
 /* Instruction-set levels, best last. */
-typedef enum cpu_level { CPU_SCALAR = 0, CPU_AVX2 = 1, CPU_AVX512 = 2 } cpu_level;
+typedef enum cpu_level { CPU_SCALAR = 0, CPU_AVX2 = 1, CPU_AVX512 = 2, CPU_AMX = 3 } cpu_level;
+#define CPU_LEVEL_BEST_KNOWN CPU_AMX /* the last level, for loops over all of them */
 
 /* The kernels to use on this machine (never NULL): the best level the CPU (and OS) supports,
- * capped by the environment variable SEKISHO_CPU=scalar|avx2|avx512 when set (for benchmarks
+ * capped by the environment variable SEKISHO_CPU=scalar|avx2|avx512|amx when set (for benchmarks
  * and for tests of the lower levels). Detected once; thread-safe after the first call. */
 const cpu_kernels *cpu_kernels_get(void);
 /* The scalar reference kernels. */
@@ -48,11 +49,16 @@ const cpu_kernels *cpu_kernels_scalar(void);
 const cpu_kernels *cpu_kernels_level(cpu_level level);
 /* The best level this CPU supports (ignores SEKISHO_CPU). */
 cpu_level cpu_best_level(void);
-/* Level name: "scalar", "avx2", "avx512". */
+/* Level name: "scalar", "avx2", "avx512", "amx". */
 const char *cpu_level_name(cpu_level level);
 
 /* Per-ISA tables (avx2.c, avx512.c): only call when cpu_best_level() allows. */
 const cpu_kernels *cpu_kernels_avx2(void);
 const cpu_kernels *cpu_kernels_avx512(void);
+/* AVX-512 kernels with the prefill gemm on AMX tiles (gemm_amx.c); NULL when the CPU or the OS
+ * does not offer AMX-INT8. cpu_amx_usable() asks once per process (Linux must be asked to enable
+ * the tile state: arch_prctl ARCH_REQ_XCOMP_PERM). */
+const cpu_kernels *cpu_kernels_amx(void);
+int cpu_amx_usable(void);
 
 #endif

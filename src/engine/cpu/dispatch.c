@@ -1,7 +1,7 @@
 /* dispatch.c — picks the kernel table at run time. The build never assumes the CPU it runs on
  * (no -march=native): each ISA file is compiled for its own target and chosen here after asking
  * the CPU (cpuid, via the compiler's builtins, which also check that the OS saves the wide
- * registers). SEKISHO_CPU=scalar|avx2|avx512 caps the level, so benchmarks and tests can
+ * registers). SEKISHO_CPU=scalar|avx2|avx512|amx caps the level, so benchmarks and tests can
  * compare levels on one machine. */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@ static cpu_level detect(void) {
     return CPU_SCALAR;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
-    return CPU_AVX512;
+    return cpu_amx_usable() ? CPU_AMX : CPU_AVX512;
   return CPU_AVX2;
 }
 #else
@@ -40,6 +40,7 @@ const char *cpu_level_name(cpu_level level) {
   switch (level) {
   case CPU_AVX2: return "avx2";
   case CPU_AVX512: return "avx512";
+  case CPU_AMX: return "amx";
   default: return "scalar";
   }
 }
@@ -47,6 +48,7 @@ const char *cpu_level_name(cpu_level level) {
 const cpu_kernels *cpu_kernels_level(cpu_level level) {
   if (level > cpu_best_level()) return NULL;
   switch (level) {
+  case CPU_AMX: return cpu_kernels_amx();
   case CPU_AVX512: return cpu_kernels_avx512();
   case CPU_AVX2: return cpu_kernels_avx2();
   default: return cpu_kernels_scalar();
@@ -57,7 +59,7 @@ const cpu_kernels *cpu_kernels_get(void) {
   cpu_level level = cpu_best_level();
   const char *env = getenv("SEKISHO_CPU");
   if (env) {
-    for (int l = CPU_SCALAR; l <= CPU_AVX512; l++)
+    for (int l = CPU_SCALAR; l <= CPU_LEVEL_BEST_KNOWN; l++)
       if (strcmp(env, cpu_level_name((cpu_level)l)) == 0 && (cpu_level)l < level)
         level = (cpu_level)l;
   }

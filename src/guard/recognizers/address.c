@@ -178,7 +178,7 @@ static size_t next_block_mark(const pii_doc *d, size_t from) {
   while (p < len) {
     if (ch_digit(s[p])) return p;
     if (!(cls[p] & CL_KANJI_NUM)) {
-      p++;
+      p = cls_skip(cls, p + 1, len, CL_KANJI_NUM | CL_ASCII_UD); /* digits are CL_ASCII_UD */
       continue;
     }
     size_t q = p;
@@ -196,7 +196,7 @@ static void address_ja(pii_doc *d) {
   size_t mark = next_block_mark(d, 0);
   for (size_t i = 0; i < len;) {
     if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
-      i++;
+      i = cls_skip(cls, i, len, CL_KANJI);
       continue;
     }
     uint32_t cp;

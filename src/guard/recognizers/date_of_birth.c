@@ -197,10 +197,26 @@ static bool is_birth(pii_doc *d, size_t st, size_t en) {
   return o < 0 || b <= o;
 }
 
+static inline bool date_lead(const char *s, size_t len, size_t i) {
+  unsigned char c = (unsigned char)s[i];
+  if (c < 0x80) return (unsigned)(c - '0') < 10u || (unsigned)((c | 32) - 'a') < 26u;
+  if ((unsigned)(c - 0xE4) >= 3u || i + 3 > len) return false;
+  /* 明 E6 98 8E, 大 E5 A4 A7, 昭 E6 98 AD, 平 E5 B9 B3, 令 E4 BB A4 */
+  uint32_t w = ((uint32_t)c << 16) | ((uint32_t)(unsigned char)s[i + 1] << 8) | (unsigned char)s[i + 2];
+  return w == 0xE6988E || w == 0xE5A4A7 || w == 0xE698AD || w == 0xE5B9B3 || w == 0xE4BBA4;
+}
+
 void rec_date_of_birth(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
+    /* a date starts only at an ASCII letter or digit or at one of the era kanji 明大昭平令:
+     * step code point by code point to the next one */
+    while (i < len && !date_lead(s, len, i)) {
+      unsigned char b = (unsigned char)s[i];
+      i += b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    }
+    if (i >= len) break;
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x80) {
       /* the normalised text is valid UTF-8: only the lead bytes of 明大昭平令 (E4-E6) matter */

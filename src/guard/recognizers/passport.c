@@ -14,6 +14,8 @@ void rec_passport(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i + 9 <= len; i++) {
+    i = cls_skip(d->cls, i, len, CL_ASCII_UD); /* to the next capital or digit */
+    if (i + 9 > len) break;
     if (!ch_upper(s[i + 1])) { /* neither i nor i+1 can start one */
       i++;
       continue;

@@ -28,8 +28,12 @@
 #define PERSON_MAX_PART_CHARS 4
 /* A name label sits right before the name: "申請者：", "担当の". */
 #define PERSON_LABEL_WINDOW 30
-/* MeCab sees this many bytes around a candidate: enough for the sentence it sits in. */
-#define PERSON_MECAB_WINDOW 90
+/* MeCab sees the sentence around a candidate, at most this many bytes (8 kana/kanji) either
+ * side: its choice at a name's edges depends on the neighbouring words, not on the whole
+ * sentence, and the parse is the costliest step of a scan (it reads the window byte by byte
+ * through the 50 MB dictionary). 90 bytes, 36, 24 and 15 gave identical findings on the dev set,
+ * the novels and the business text; 9 changed two. */
+#define PERSON_MECAB_WINDOW 24
 
 /* A word with its length, so the hot loops never call strlen. */
 typedef struct pword {
@@ -104,7 +108,18 @@ static pthread_once_t g_label_once = PTHREAD_ONCE_INIT;
 
 static inline unsigned pair_key(unsigned char a, unsigned char b) { return ((a * 31u) ^ (b * 131u)) & 4095u; }
 
+/* Last character of each k_label word that ends in a 3-byte character (氏名 → 名): inside a
+ * kanji word a label can end before i only when the kanji before i is one of these. */
+static uint64_t g_label_last3[0x10000 / 64];
+
 static void label_filters_init(void) {
+  for (const pword *k = k_label; k->s; k++) {
+    if (k->n < 3) continue;
+    const unsigned char *u = (const unsigned char *)k->s + k->n - 3;
+    if ((u[0] & 0xF0) != 0xE0) continue;
+    unsigned cp = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    g_label_last3[cp >> 6] |= (uint64_t)1 << (cp & 63);
+  }
   for (int li = 0; li < LBL_LISTS; li++)
     for (const pword *k = k_label_lists[li]; k->s; k++) {
       assert(k->n >= 2); /* the filter looks at two bytes */
@@ -195,17 +210,43 @@ static void sentence(const pii_doc *d, size_t st, size_t en, size_t *pa, size_t 
   *pb = b;
 }
 
-static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
-  const pii_scanner *sc = d->sc;
+/* What a token's part of speech says, from its feature string (品詞,細分類1,…). */
+enum { PC_KNOWN = 1, PC_PERSON = 2, PC_PROPER = 4, PC_FUNCTION = 8 };
+static uint8_t pos_class_of(const char *f) {
+  uint8_t c = PC_KNOWN;
+  if (!strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"))) c |= PC_PERSON;
+  if (!strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"))) c |= PC_PROPER;
+  if (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) || !strncmp(f, "助動詞", 9))
+    c |= PC_FUNCTION;
+  return c;
+}
+/* The class depends only on the part-of-speech fields, which the dictionary numbers (posid,
+ * IPADIC's pos-id.def): cached per posid for the scan, so the feature string of each token is
+ * read once per part of speech instead of once per token. posid 0 (a dictionary built without
+ * pos-id.def numbers everything 0) is never cached. */
+static uint8_t pos_class(pii_doc *d, const mecab_node_t *n) {
+  unsigned id = n->posid;
+  if (id == 0 || id >= PII_POS_CACHE) return pos_class_of(n->feature);
+  if (!d->pos_cache[id]) d->pos_cache[id] = pos_class_of(n->feature);
+  return d->pos_cache[id];
+}
+
+/* Creates the tagger and lattice on first use; false when they cannot be had. */
+static bool mecab_ready(pii_doc *d) {
   if (!d->mecab_tagger) {
-    d->mecab_tagger = mecab_model_new_tagger(sc->mecab_model);
-    d->mecab_lattice = mecab_model_new_lattice(sc->mecab_model);
-    if (!d->mecab_tagger || !d->mecab_lattice) return false;
+    d->mecab_tagger = mecab_model_new_tagger(d->sc->mecab_model);
+    d->mecab_lattice = mecab_model_new_lattice(d->sc->mecab_model);
   }
+  return d->mecab_tagger && d->mecab_lattice;
+}
+
+static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
+  if (!mecab_ready(d)) return false;
   const char *s = d->n.s;
   mecab_lattice_t *lat = d->mecab_lattice;
   mecab_lattice_set_sentence2(lat, s + a, b - a);
   d->mc_count = 0;
+  d->mc_parses++;
   d->mc_start = a;
   d->mc_end = 0;
   if (!mecab_parse_lattice(d->mecab_tagger, lat)) return false;
@@ -218,17 +259,104 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
       d->mc_nodes = nn;
       d->mc_cap = nc;
     }
-    const char *f = n->feature;
     bool unk = n->stat == MECAB_UNK_NODE;
     pii_mnode m = {.start = (uint32_t)(n->surface - s), .end = (uint32_t)(n->surface - s + n->length)};
-    m.person = !strncmp(f, "名詞,固有名詞,人名", strlen("名詞,固有名詞,人名"));
-    m.proper = unk || !strncmp(f, "名詞,固有名詞", strlen("名詞,固有名詞"));
-    m.function = !unk && (strstr(f, "サ変接続") || !strncmp(f, "動詞", 6) || !strncmp(f, "助詞", 6) ||
-                          !strncmp(f, "助動詞", 9));
+    uint8_t pc = pos_class(d, n);
+    m.person = (pc & PC_PERSON) != 0;
+    m.proper = unk || (pc & PC_PROPER);
+    m.function = !unk && (pc & PC_FUNCTION);
     d->mc_nodes[d->mc_count++] = m;
   }
   d->mc_end = b;
   return true;
+}
+
+/* True when the dictionary holds a word that is exactly s[st,en) and is not a person's name
+ * (新築, 芝居, 西側, 厄介): one trie lookup at st instead of a sentence parse. MeCab's best path
+ * then takes that word whole; a name is never read there. Surfaces that are also 人名 entries
+ * (清) are left to the parse. */
+static bool common_word_at(pii_doc *d, size_t st, size_t en) {
+  mecab_lattice_t *lat = d->mecab_lattice;
+  const char *s = d->n.s;
+  bool common = false, person = false;
+  for (const mecab_node_t *n = mecab_model_lookup(d->sc->mecab_model, s + st, s + en, lat); n; n = n->bnext) {
+    if (n->stat != MECAB_NOR_NODE || n->length != en - st) continue;
+    if (pos_class(d, n) & PC_PERSON) person = true;
+    else common = true;
+  }
+  mecab_lattice_clear(lat); /* frees the looked-up nodes; the cached parse lives in mc_nodes */
+  return common && !person;
+}
+
+/* ---- parse memo: templated records repeat the same sentence windows (担当の佐藤が…), and a
+ * parse depends only on the window's bytes, so each scan keeps the token lists of up to
+ * PERSON_MEMO_SLOTS windows (direct-mapped by hash, compared byte for byte) and a window seen
+ * before is restored instead of parsed again: the same tokens, so the same findings. */
+#define PERSON_MEMO_SLOTS 512
+/* Windows longer than this are not memoised (2 x PERSON_MECAB_WINDOW plus a long name fits). */
+#define PERSON_MEMO_MAX_BYTES 192
+
+typedef struct memo_slot {
+  uint32_t len, count;           /* window bytes; tokens (len 0: empty slot) */
+  char bytes[PERSON_MEMO_MAX_BYTES];
+  pii_mnode *nodes;              /* offsets relative to the window start */
+} memo_slot;
+struct pii_mmemo {
+  memo_slot slot[PERSON_MEMO_SLOTS];
+};
+
+static memo_slot *memo_find(pii_doc *d, size_t a, size_t b, bool create) {
+  if (b - a > PERSON_MEMO_MAX_BYTES) return NULL;
+  if (!d->memo) { /* a short text parses once or not at all: no memo before the second parse */
+    if (!create || d->mc_parses < 2 || !(d->memo = sk_calloc(1, sizeof *d->memo))) return NULL;
+  }
+  uint32_t h = lex_hash_extend(LEX_HASH_INIT, d->n.s + a, b - a);
+  return &d->memo->slot[h % PERSON_MEMO_SLOTS];
+}
+
+/* Restores the parse of s[a,b) into mc_nodes when the memo has it. */
+static bool memo_get(pii_doc *d, size_t a, size_t b) {
+  memo_slot *m = memo_find(d, a, b, false);
+  if (!m || m->len != b - a || memcmp(m->bytes, d->n.s + a, b - a)) return false;
+  if (m->count > d->mc_cap) {
+    pii_mnode *nn = sk_realloc(d->mc_nodes, m->count * sizeof *nn);
+    if (!nn) return false;
+    d->mc_nodes = nn;
+    d->mc_cap = m->count;
+  }
+  for (uint32_t i = 0; i < m->count; i++) {
+    d->mc_nodes[i] = m->nodes[i];
+    d->mc_nodes[i].start += (uint32_t)a;
+    d->mc_nodes[i].end += (uint32_t)a;
+  }
+  d->mc_count = m->count;
+  d->mc_start = a;
+  d->mc_end = b;
+  return true;
+}
+
+/* Stores the parse now in mc_nodes (of s[a,b)); silently skipped when memory is short. */
+static void memo_put(pii_doc *d, size_t a, size_t b) {
+  memo_slot *m = memo_find(d, a, b, true);
+  if (!m) return;
+  pii_mnode *nn = sk_realloc(m->nodes, (d->mc_count ? d->mc_count : 1) * sizeof *nn);
+  if (!nn) return;
+  m->nodes = nn;
+  for (size_t i = 0; i < d->mc_count; i++) {
+    nn[i] = d->mc_nodes[i];
+    nn[i].start -= (uint32_t)a;
+    nn[i].end -= (uint32_t)a;
+  }
+  m->count = (uint32_t)d->mc_count;
+  m->len = (uint32_t)(b - a);
+  memcpy(m->bytes, d->n.s + a, b - a);
+}
+
+void pii_person_release(pii_doc *d) {
+  if (!d->memo) return;
+  for (size_t i = 0; i < PERSON_MEMO_SLOTS; i++) sk_free(d->memo->slot[i].nodes);
+  sk_free(d->memo);
+  d->memo = NULL;
 }
 
 /* proper_only: every token of the span is a proper noun or unknown to the dictionary (a modern
@@ -236,9 +364,13 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
 static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
   if (!d->sc->mecab_model) return false;
   if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
+    if (!proper_only && mecab_ready(d) && common_word_at(d, st, en)) return false;
     size_t a, b;
     sentence(d, st, en, &a, &b);
-    if (!mecab_parse(d, a, b)) return false;
+    if (!memo_get(d, a, b)) {
+      if (!mecab_parse(d, a, b)) return false;
+      memo_put(d, a, b);
+    }
   }
   bool start_ok = false, end_ok = false, name_ok = false;
   for (size_t i = 0; i < d->mc_count; i++) {
@@ -277,6 +409,28 @@ static size_t part_at(const pii_doc *d, size_t i, unsigned want, unsigned *got) 
   return best;
 }
 
+/* part_at for LEX_SURNAME|LEX_KANJI and LEX_GIVEN|LEX_KANJI at once (the walk and the probes
+ * are the same): returns the surname end and sets *given_end. */
+static size_t part_at_kanji2(const pii_doc *d, size_t i, size_t *given_end) {
+  const char *s = d->n.s;
+  size_t p = i, best_s = i, best_g = i;
+  uint32_t h = LEX_HASH_INIT;
+  const unsigned ws = LEX_SURNAME | LEX_KANJI, wg = LEX_GIVEN | LEX_KANJI;
+  for (size_t n = 0; n < PERSON_MAX_PART_CHARS && p < d->n.len; n++) {
+    uint32_t cp;
+    size_t k = ch_at(s, d->n.len, p, &cp);
+    if (!(is_kanjiish(cp) || (n > 0 && cp_hiragana(cp)) || cp == 0x3005)) break;
+    h = lex_hash_extend(h, s + p, k);
+    p += k;
+    unsigned f = lex_lookup_hashed(d->sc->lex, s + i, p - i, h);
+    if (!f) break; /* not a name and not the start of one */
+    if ((f & ws) == ws) best_s = p;
+    if ((f & wg) == wg) best_g = p;
+  }
+  *given_end = best_g;
+  return best_s;
+}
+
 static bool kanji_boundary_after(const pii_doc *d, size_t en) {
   if (en >= d->n.len) return true;
   uint32_t cp;
@@ -291,7 +445,7 @@ static void person_kanji(pii_doc *d) {
   size_t len = d->n.len;
   for (size_t i = 0; i < len;) {
     if (!(cls[i] & CL_KANJI)) { /* to the next kanji */
-      i++;
+      i = cls_skip(cls, i, len, CL_KANJI);
       continue;
     }
     uint32_t cp;
@@ -304,15 +458,29 @@ static void person_kanji(pii_doc *d) {
       continue;
     }
     /* inside a kanji word only a label right before can start a name: test that (cheap) before
-     * any lexicon probe */
+     * any lexicon probe; the kanji before i must be the last character of some label */
+    if (glued) {
+      pthread_once(&g_label_once, label_filters_init);
+      const unsigned char *u = (const unsigned char *)s + i - 3;
+      bool may = i >= 3 && (u[0] & 0xF0) == 0xE0;
+      if (may) {
+        unsigned pc = ((unsigned)(u[0] & 0x0F) << 12) | ((unsigned)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+        may = (g_label_last3[pc >> 6] >> (pc & 63)) & 1;
+      }
+      if (!may) {
+        i += k;
+        continue;
+      }
+    }
     if (glued && !label_before(d, i)) {
       i += k;
       continue;
     }
-    unsigned fs = 0, fg = 0;
-    size_t se = part_at(d, i, LEX_SURNAME | LEX_KANJI, &fs);
+    unsigned fg = 0;
+    size_t given_at_i; /* part_at(d, i, LEX_GIVEN | LEX_KANJI), found by the same walk */
+    size_t se = part_at_kanji2(d, i, &given_at_i);
     if (glued) {
-      size_t ge0 = se > i ? se : part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      size_t ge0 = se > i ? se : given_at_i;
       if (ge0 == i || !label_before(d, i)) {
         i += k;
         continue;
@@ -383,7 +551,7 @@ static void person_kanji(pii_doc *d) {
     score = 0;
     need_mecab = false;
     { /* given name alone: 花子さん, 妻の由香 */
-      size_t ge = part_at(d, i, LEX_GIVEN | LEX_KANJI, &fg);
+      size_t ge = given_at_i;
       if (ge == i && label_before_in(d, i, LBL_RELATION)) {
         size_t q = i;
         int nk = 0;
@@ -420,7 +588,7 @@ static void person_kana(pii_doc *d) {
   const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len;) {
     if (!(cls[i] & CL_KANA_W)) { /* to the next kana */
-      i++;
+      i = cls_skip(cls, i, len, CL_KANA_W);
       continue;
     }
     bool hira = cls[i] & CL_HIRA;
@@ -533,7 +701,10 @@ static bool company_after(const char *s, size_t len, size_t e) {
 static void person_romaji(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
+  const uint8_t *cls = d->cls;
   for (size_t i = 0; i < len; i++) {
+    i = cls_skip(cls, i, len, CL_ASCII_UD); /* to the next capital (or digit) */
+    if (i >= len) break;
     if (!ch_upper(s[i]) || (i > 0 && (ch_alnum(s[i - 1]) || s[i - 1] == '.' ||
                                        s[i - 1] == '-' || s[i - 1] == '_')))
       continue;

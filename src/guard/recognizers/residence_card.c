@@ -7,6 +7,8 @@ void rec_residence_card(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i + 12 <= len; i++) {
+    i = cls_skip(d->cls, i, len, CL_ASCII_UD); /* to the next capital or digit */
+    if (i + 12 > len) break;
     if (!ch_upper(s[i + 1])) { /* neither i nor i+1 can start one */
       i++;
       continue;
