@@ -8,7 +8,7 @@
  * half: every parameter of the default ranking was chosen on it) and odd-numbered ones (held out).
  * --check: exit 1 unless the default method reaches the regression guard and the issue's floor
  * (recall@1 0.853, recall@5 0.975, a plain character-bigram BM25); exit 77 (skip) when the data
- * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, or weights
+ * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, meta = 0/1 strip references to the document, or weights
  * w0..w3 for bigram features, v0..v3 for word features); --fit searches the feature weights on the
  * even half (coordinate ascent) and prints them with both halves' figures.
  * Run from the repository root. */
@@ -106,6 +106,10 @@ static int set_param(ground_rank_params *p, const char *arg) {
       }
       return 1;
     }
+  if (l == 4 && !strncmp(arg, "meta", 4)) {
+    p->strip_meta = (int)v;
+    return 1;
+  }
   if (l == 2 && !strncmp(arg, "bd", 2)) {
     p->boundary_bigram = v;
     return 1;
@@ -321,7 +325,7 @@ int main(int argc, char **argv) {
       int rank = doc_rank(ranked, n, qs[i].doc);
       tally_add(&t, qs[i].num, rank);
       if (show && n && rank != 1)
-        printf("MISS q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].text, docs[qs[i].doc], top ? top : "");
+        printf("MISS #%zu r=%d q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].num, rank, qs[i].text, docs[qs[i].doc], top ? top : "");
       ground_hits_free(h, h ? n : 0);
       sk_free(rows);
     }

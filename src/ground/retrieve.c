@@ -250,6 +250,7 @@ static const ground_rank_params k_defaults = {
     .win_short = {8, 4},
     .weight = {{1.0, 1.4, 1.0, 0.5, 1.4, 0.0}, {0.3, 2.0, 0.2, 0.2, 0.0, 0.2}},
     .boundary_bigram = 0.25,
+    .strip_meta = 1,
 };
 
 const ground_rank_params *ground_rank_defaults(void) { return &k_defaults; }
@@ -445,6 +446,7 @@ int ground_rank_candidates(ground_index *ix, const char *query, const ground_ran
   size_t nl = 0;
   int rc = ground_normalize(query, ql, &norm, &nl, err);
   if (rc) return sk_err_wrap(err, "query");
+  if (p->strip_meta) ground_query_strip_meta(norm, nl);
   sk_buf tok[2];
   sk_buf_init(&tok[0], GROUND_QUERY_MAX_BYTES * 4);
   sk_buf_init(&tok[1], GROUND_QUERY_MAX_BYTES * 4);

@@ -41,6 +41,7 @@ typedef struct ground_rank_params {
   int win_long[2], win_short[2];             /* tokens */
   double weight[2][GROUND_RANK_NFEAT];       /* per stream and feature */
   double boundary_bigram;                    /* query-term weight of a bigram straddling content and a particle */
+  int strip_meta;                            /* 1: blank references to the document itself (ground_query_strip_meta) */
 } ground_rank_params;
 
 typedef struct ground_rank_row {

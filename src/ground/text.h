@@ -55,6 +55,16 @@ int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *o
 int ground_query_bigrams_kind(ground_tagger *t, const char *norm, size_t n, sk_buf *out, unsigned char *kind,
                               size_t kind_max, size_t *n_kind, sk_err *err);
 
+/* Blanks, in place (bytes become spaces, the length is kept), the parts of a normalised question
+ * that talk about the document or the task rather than its content: a reference to the text
+ * itself (この文書 この文章 この記事 この段落 本文 文中 上の文 …) and, when the question holds such a
+ * reference, the reporting verbs around it (説明 紹介 挙げ 書か/書い/書き 言及 表現 取り上げ 指摘 述べ
+ * 記述 記載 言っ 比較 …); instructions such as 答えなさい / 取り出しなさい / 抜き出しなさい always.
+ * "この文書で紹介している説では" then searches for 説, not for paragraphs about documents. A fixed
+ * list of the language's reading-comprehension phrasing, not fitted to a data set. Returns the
+ * number of phrases blanked. */
+size_t ground_query_strip_meta(char *norm, size_t n);
+
 /* 1 when the code point is a letter or digit (Unicode L* or N*), else 0. */
 int ground_is_word_cp(unsigned cp);
 
