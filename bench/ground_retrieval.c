@@ -9,7 +9,7 @@
  * --check: exit 1 unless the default method reaches the regression guard and the issue's floor
  * (recall@1 0.853, recall@5 0.975, a plain character-bigram BM25); exit 77 (skip) when the data
  * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, meta = 0/1 strip references to the document, or weights
- * w0..w3 for bigram features, v0..v3 for word features); --fit searches the feature weights on the
+ * w0..w5 for bigram features, v0..v5 for word features, u0..u5 for kanji features; k1k bk wlk wsk for the kanji stream); --fit searches the feature weights on the
  * even half (coordinate ascent) and prints them with both halves' figures.
  * Run from the repository root. */
 #include <jansson.h>
@@ -91,8 +91,8 @@ static int set_param(ground_rank_params *p, const char *arg) {
   if (!eq) return 0;
   double v = atof(eq + 1);
   size_t l = (size_t)(eq - arg);
-  static const char *const names[] = {"k1b", "k1w", "bb", "bw", "wlb", "wsb", "wlw", "wsw"};
-  for (int i = 0; i < 8; i++)
+  static const char *const names[] = {"k1b", "k1w", "bb", "bw", "wlb", "wsb", "wlw", "wsw", "k1k", "bk", "wlk", "wsk"};
+  for (int i = 0; i < 12; i++)
     if (strlen(names[i]) == l && !strncmp(arg, names[i], l)) {
       switch (i) {
       case 0: p->k1[0] = v; break;
@@ -102,7 +102,11 @@ static int set_param(ground_rank_params *p, const char *arg) {
       case 4: p->win_long[0] = (int)v; break;
       case 5: p->win_short[0] = (int)v; break;
       case 6: p->win_long[1] = (int)v; break;
-      default: p->win_short[1] = (int)v; break;
+      case 7: p->win_short[1] = (int)v; break;
+      case 8: p->k1[2] = v; break;
+      case 9: p->b[2] = v; break;
+      case 10: p->win_long[2] = (int)v; break;
+      default: p->win_short[2] = (int)v; break;
       }
       return 1;
     }
@@ -114,8 +118,8 @@ static int set_param(ground_rank_params *p, const char *arg) {
     p->boundary_bigram = v;
     return 1;
   }
-  if (l == 2 && (arg[0] == 'w' || arg[0] == 'v') && arg[1] >= '0' && arg[1] < '0' + GROUND_RANK_NFEAT) {
-    p->weight[arg[0] == 'v'][arg[1] - '0'] = v;
+  if (l == 2 && (arg[0] == 'w' || arg[0] == 'v' || arg[0] == 'u') && arg[1] >= '0' && arg[1] < '0' + GROUND_RANK_NFEAT) {
+    p->weight[arg[0] == 'w' ? 0 : arg[0] == 'v' ? 1 : 2][arg[1] - '0'] = v;
     return 1;
   }
   return 0;
@@ -269,7 +273,7 @@ int main(int argc, char **argv) {
     fit_eval(fq, nfq, chunk_doc, n_chunk_doc, &prm, &t);
     tally_print("fit start", &t, 0);
     for (int round = 0; round < 3; round++) {
-      for (int w = 1; w < 2 * GROUND_RANK_NFEAT; w++) { /* bigram BM25 (w0) fixes the scale */
+      for (int w = 1; w < GROUND_STREAMS * GROUND_RANK_NFEAT; w++) { /* bigram BM25 (w0) fixes the scale */
         double *x = &prm.weight[w / GROUND_RANK_NFEAT][w % GROUND_RANK_NFEAT];
         double best_x = *x;
         long best = -1;
@@ -283,8 +287,8 @@ int main(int argc, char **argv) {
       }
       fit_eval(fq, nfq, chunk_doc, n_chunk_doc, &prm, &t);
       printf("round %d weights", round);
-      for (int st = 0; st < 2; st++) {
-        printf(" %s {", st ? "words" : "bigram");
+      for (int st = 0; st < GROUND_STREAMS; st++) {
+        printf(" %s {", st == 2 ? "kanji" : st ? "words" : "bigram");
         for (int f = 0; f < GROUND_RANK_NFEAT; f++) printf("%s%.2f", f ? ", " : "", prm.weight[st][f]);
         printf("}");
       }

@@ -19,6 +19,7 @@ p.add_argument('--n', type=int, default=2)
 p.add_argument('--qdup', action='store_true', help='count duplicate query n-grams')
 p.add_argument('--alnum', action='store_true', help='n-grams within letter/digit runs only')
 p.add_argument('--dump', default=None)
+p.add_argument('--uni', type=float, default=0, help='add this weight x BM25 over single kanji (CJK ideographs)')
 p.add_argument('--dir', default='../shared/data/qa/jaquad')
 a = p.parse_args()
 
@@ -50,7 +51,9 @@ def grams(s):
                 out += [''.join(run[i:i + a.n]) for i in range(len(run) - a.n + 1)]
                 run = []
         return out
-    return [s[i:i + a.n] for i in range(len(s) - a.n + 1)]
+    out = [s[i:i + a.n] for i in range(len(s) - a.n + 1)]
+    if a.uni: out += ['U' + ch for ch in s if '\u4e00' <= ch <= '\u9fff']
+    return out
 
 N = len(docs)
 tfs, lens, df = [], [], collections.Counter()
@@ -82,7 +85,7 @@ for qi, (qt, gold) in enumerate(qs):
     sc = collections.defaultdict(float)
     for t, qn in terms.items():
         if t not in df: continue
-        w = idf(t) * qn
+        w = idf(t) * qn * (a.uni if t[0] == 'U' and len(t) == 2 else 1)
         for d, n in post[t]:
             sc[d] += w * n * (a.k1 + 1) / (n + a.k1 * (1 - a.b + a.b * lens[d] / avg))
     ranked = sorted(sc, key=lambda d: (-sc[d], d))[:5]

@@ -48,6 +48,23 @@ int ground_is_word_cp(unsigned cp) {
   }
 }
 
+int ground_kanji(const char *norm, size_t n, int query, sk_buf *out) {
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t l = sk_utf8_decode(norm + i, n - i, &cp);
+    if (l == 0) { i++; continue; }
+    int keep = (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF);
+    if (query && (cp == 0x4F55 /* 何 */ || cp == 0x8AB0 /* 誰 */ || cp == 0x5E7E /* 幾 */)) keep = 0;
+    if (keep) {
+      int rc = sk_buf_append(out, norm + i, l);
+      if (rc == SK_OK) rc = sk_buf_append_byte(out, ' ');
+      if (rc) return rc;
+    }
+    i += l;
+  }
+  return SK_OK;
+}
+
 int ground_bigrams(const char *norm, size_t n, sk_buf *out) {
   size_t i = 0, prev_at = 0, prev_len = 0, run = 0;
   while (i < n) {

@@ -30,6 +30,13 @@ int ground_normalize(const char *s, size_t n, char **out, size_t *out_len, sk_er
  * Returns SK_OK or SK_ELIMIT/SK_ENOMEM from the buffer. */
 int ground_bigrams(const char *norm, size_t n, sk_buf *out);
 
+/* Appends every kanji (CJK unified ideograph) of normalised text to out as its own token,
+ * space-separated, in order: the third stream. Kanji are morphemes, so a passage that says 死去
+ * shares 死 with a question that says 死んだ, and 誕生 / 生まれ share 生, where neither the
+ * bigrams nor MeCab's base forms meet. With query != 0 the interrogative kanji 何 誰 幾 are left
+ * out (they name what is asked, never what the passage says). */
+int ground_kanji(const char *norm, size_t n, int query, sk_buf *out);
+
 /* A MeCab tagger (opaque). One per thread: MeCab lattices are not shared. */
 typedef struct ground_tagger ground_tagger;
 

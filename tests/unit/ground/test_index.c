@@ -12,6 +12,7 @@
 #include "ground/index.h"
 #include "ground/ingest.h"
 #include "ground/retrieve.h"
+#include "ground/text.h"
 
 static void write_file(const char *path, const void *data, size_t n) {
   FILE *f = fopen(path, "wb");
@@ -158,8 +159,27 @@ static void hostile_files_give_clear_errors(void **state) {
   rmdir(dir);
 }
 
+/* References to the document itself are blanked, content and look-alikes (日本文化) are kept. */
+static void strip_meta_keeps_content(void **state) {
+  (void)state;
+  char q1[] = "この文書では、バヤズィトのどこへの遠征を説明しているか?";
+  assert_int_equal(ground_query_strip_meta(q1, strlen(q1)), 2);
+  assert_null(strstr(q1, "文書"));
+  assert_null(strstr(q1, "説明"));
+  assert_non_null(strstr(q1, "バヤズィトのどこへの遠征を"));
+  char q2[] = "日本文化の説明は何?"; /* no reference: 本文 inside 日本文化, 説明 is content */
+  assert_int_equal(ground_query_strip_meta(q2, strlen(q2)), 0);
+  assert_string_equal(q2, "日本文化の説明は何?");
+  char q3[] = "東大寺を建てた天皇の名前を答えなさい。";
+  assert_int_equal(ground_query_strip_meta(q3, strlen(q3)), 1);
+  assert_non_null(strstr(q3, "天皇の名前を"));
+  assert_null(strstr(q3, "答え"));
+  assert_int_equal(strlen(q3), strlen("東大寺を建てた天皇の名前を答えなさい。")); /* length kept */
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(strip_meta_keeps_content),
+                                     cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
                                      cmocka_unit_test(hostile_files_give_clear_errors),
                                      cmocka_unit_test(ranking_features_answer_type)};
   return cmocka_run_group_tests(tests, NULL, NULL);
