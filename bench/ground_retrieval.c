@@ -29,9 +29,9 @@
 #define GOAL_R1 0.90
 #define GOAL_R5 0.98
 /* Regression guard asserted by --check: just below what the default reaches (all questions
- * 0.8748 / 0.9789; every 4th, as the sanitizer ctest runs, 0.8853 / 0.9817). */
-#define GUARD_R1 0.870
-#define GUARD_R5 0.976
+ * 0.8789 / 0.9810; every 4th, as the sanitizer ctest runs, 0.8924 / 0.9848). */
+#define GUARD_R1 0.875
+#define GUARD_R5 0.979
 /* Candidates per question kept for --fit (best by the current weights). */
 #define FIT_DEPTH 100
 #define MAX_DOCS 4096
