@@ -8,6 +8,7 @@
 #include "api/sse.h"
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/jsonw.h"
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
@@ -263,7 +264,7 @@ static json_t *finish_json(api_finish f) {
   return s ? json_string(s) : json_null();
 }
 
-int openai_render_result(const api_request *req, const api_result *r, sk_buf *out) {
+static int render_result_tree(const api_request *req, const api_result *r, sk_buf *out) {
   json_t *choice;
   if (req->proto == API_PROTO_OPENAI_CHAT)
     choice = json_pack("{s:i, s:{s:s, s:o, s:n}, s:n, s:o}", "index", 0, "message", "role",
@@ -278,6 +279,41 @@ int openai_render_result(const api_request *req, const api_result *r, sk_buf *ou
                         "usage", usage_json(r), "system_fingerprint", "sekisho");
   if (j && r->citations) json_object_set(j, "citations", r->citations);
   return jf_dump(j, out);
+}
+
+/* The same document written as text (a jansson tree only to serialise it cost ~5% of a gated
+ * request); citations, and text jansson would refuse (a NUL byte, invalid UTF-8), take the
+ * tree's path. */
+int openai_render_result(const api_request *req, const api_result *r, sk_buf *out) {
+  if (r->citations) return render_result_tree(req, r, out);
+  int chat = req->proto == API_PROTO_OPENAI_CHAT;
+  size_t mark = out->len;
+  int rc = sk_buf_append_byte(out, '{');
+  rc = rc ? rc : sk_json_key(out, "id");
+  rc = rc ? rc : sk_json_cstr(out, r->id);
+  rc = rc ? rc
+          : sk_buf_printf(out, ",\"object\":\"%s\",\"created\":%lld", chat ? "chat.completion" : "text_completion",
+                          (long long)r->created);
+  rc = rc ? rc : sk_json_key(out, "model");
+  rc = rc ? rc : sk_json_cstr(out, r->model);
+  rc = rc ? rc
+          : sk_buf_append_str(out, chat ? ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+                                        : ",\"choices\":[{\"index\":0,\"text\":");
+  rc = rc ? rc : sk_json_str(out, r->text ? r->text : "", r->text ? r->text_len : 0);
+  rc = rc ? rc : sk_buf_append_str(out, chat ? ",\"refusal\":null},\"logprobs\":null" : ",\"logprobs\":null");
+  rc = rc ? rc : sk_json_key(out, "finish_reason");
+  rc = rc ? rc : sk_json_cstr(out, finish_str(r->finish));
+  rc = rc ? rc
+          : sk_buf_printf(out,
+                          "}],\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
+                          "\"system_fingerprint\":\"sekisho\"}",
+                          (int)r->n_prompt, (int)r->n_gen, (int)(r->n_prompt + r->n_gen));
+  if (rc == SK_EINVAL) {
+    out->len = mark;
+    if (out->data) out->data[mark] = '\0';
+    return render_result_tree(req, r, out);
+  }
+  return rc;
 }
 
 static json_t *chunk(const api_request *req, const api_result *r, json_t *choices) {

@@ -368,10 +368,17 @@ fail:
   return rc;
 }
 
+static int lead_commit(audit_log *log, sk_err *err);
+
 void audit_close(audit_log *log) {
   if (!log) return;
   pthread_mutex_lock(&log->mu);
   while (log->flushing) pthread_cond_wait(&log->cv, &log->mu);
+  if (!log->opts.read_only && !log->failed && log->durable < log->assigned) {
+    log->flushing = true; /* records appended without waiting and not yet carried: write them */
+    (void)lead_commit(log, NULL); /* releases mu; a failure leaves them out (never acknowledged) */
+    pthread_mutex_lock(&log->mu);
+  }
   pthread_mutex_unlock(&log->mu);
   /* trim the preallocated tail: a closed log is exactly its frames (best effort: a tail that
    * stays is valid, and a crash mid-trim leaves a shorter zero tail, also valid) */
@@ -555,7 +562,9 @@ static int commit(audit_log *log, uint64_t last, sk_err *err) {
   return SK_OK;
 }
 
-int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64_t *first_seq, sk_err *err) {
+/* Validates, frames and (wait) commits n records; without wait they stay pending for the next
+ * group commit. *first_seq (may be NULL) gets the first number. */
+static int append_impl(audit_log *log, const char *const *json, size_t n, int wait, uint64_t *first_seq, sk_err *err) {
   if (n == 0) return sk_err_set(err, SK_EINVAL, "empty batch");
   if (n > AUDIT_MAX_BATCH) return sk_err_set(err, SK_ELIMIT, "batch of %zu records; limit %u", n, AUDIT_MAX_BATCH);
   if (log->opts.read_only) return sk_err_set(err, SK_EDENIED, "audit log opened read-only");
@@ -615,7 +624,12 @@ int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64
     pthread_mutex_unlock(&log->mu);
     goto out;
   }
-  rc = commit(log, log->assigned - 1, err); /* releases mu */
+  if (wait) {
+    rc = commit(log, log->assigned - 1, err); /* releases mu */
+  } else {
+    log->stats.deferred += n;
+    pthread_mutex_unlock(&log->mu);
+  }
   if (rc == SK_OK && first_seq) *first_seq = first;
 out:
   if (bodies)
@@ -627,8 +641,37 @@ out:
   return rc;
 }
 
+int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64_t *first_seq, sk_err *err) {
+  return append_impl(log, json, n, 1, first_seq, err);
+}
+
 int audit_append(audit_log *log, const char *json, uint64_t *seq, sk_err *err) {
-  return audit_append_batch(log, &json, 1, seq, err);
+  return append_impl(log, &json, 1, 1, seq, err);
+}
+
+int audit_append_batch_nowait(audit_log *log, const char *const *json, size_t n, uint64_t *last_seq, sk_err *err) {
+  uint64_t first = 0;
+  int rc = append_impl(log, json, n, 0, &first, err);
+  if (rc == SK_OK && last_seq) *last_seq = first + n - 1;
+  return rc;
+}
+
+int audit_sync(audit_log *log, uint64_t seq, sk_err *err) {
+  pthread_mutex_lock(&log->mu);
+  if (log->failed) {
+    int rc = failed_rc(log, err);
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+  }
+  if (seq < log->durable) { /* a group commit already carried it */
+    pthread_mutex_unlock(&log->mu);
+    return SK_OK;
+  }
+  if (seq >= log->assigned) {
+    pthread_mutex_unlock(&log->mu);
+    return sk_err_set(err, SK_EINVAL, "record %llu was never appended", (unsigned long long)seq);
+  }
+  return commit(log, seq, err); /* releases mu */
 }
 
 uint64_t audit_size(audit_log *log) {

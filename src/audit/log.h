@@ -61,6 +61,7 @@ typedef struct audit_opts {
 typedef struct audit_stats {
   uint64_t records;            /* durable records */
   uint64_t syncs;              /* fdatasync calls since open (group commits) */
+  uint64_t deferred;           /* records appended without waiting (audit_append_batch_nowait) */
   uint64_t recovered_bytes;    /* torn tail bytes cut by open (an unacknowledged write), kept
                                   in records.log.torn-<ms> in case they were evidence */
 } audit_stats;
@@ -86,6 +87,18 @@ int audit_append(audit_log *log, const char *json, uint64_t *seq, sk_err *err);
  * On error no record of the batch is acknowledged (some may reach disk; they verify anyway). */
 int audit_append_batch(audit_log *log, const char *const *json, size_t n, uint64_t *first_seq,
                        sk_err *err);
+
+/* Appends n records in order WITHOUT waiting for them to be durable (for records whose
+ * durability may lag, e.g. a gateway's after-the-answer records): they are validated and framed
+ * (numbers assigned) and written by the next group commit, whoever leads it — a waiting
+ * appender's or an audit_sync call's — so under load they ride on other appenders' syncs. Until
+ * then they are neither durable nor visible (audit_size, audit_read). *last_seq (may be NULL)
+ * gets the number of the last one. audit_close writes any still pending. */
+int audit_append_batch_nowait(audit_log *log, const char *const *json, size_t n, uint64_t *last_seq,
+                              sk_err *err);
+/* Returns SK_OK once records [0, seq] are durable: at once if a group commit already covered
+ * them, else after leading (or joining) one. SK_EINVAL if seq was never assigned. */
+int audit_sync(audit_log *log, uint64_t seq, sk_err *err);
 
 /* Number of durable records (the current tree size). */
 uint64_t audit_size(audit_log *log);

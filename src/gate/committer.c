@@ -31,8 +31,10 @@ struct gate_committer {
   gate_commit_stats st;
 };
 
-/* Writes one round: every audit record in one group commit, every transfer in one ledger batch. */
-static void write_round(gate_committer *c, item *list, size_t n) {
+/* Writes one round: every audit record appended in one go WITHOUT waiting for its sync (it rides
+ * on the next group commit, see committer.h), every transfer in one ledger batch. *seq gets the
+ * last audit record's number; returns the number of records appended. */
+static size_t write_round(gate_committer *c, item *list, size_t n, uint64_t *seq) {
   const char **recs = sk_calloc(n, sizeof *recs);
   ledger_transfer *tr = sk_calloc(2 * n, sizeof *tr);
   ledger_result *res = sk_calloc(2 * n, sizeof *res);
@@ -44,7 +46,7 @@ static void write_round(gate_committer *c, item *list, size_t n) {
   uint64_t aerr = 0, lerr = 0;
   sk_err err;
   if (!recs) aerr = n;
-  else if (nr && audit_append_batch(c->audit, recs, nr, NULL, &err)) aerr = nr;
+  else if (nr && audit_append_batch_nowait(c->audit, recs, nr, seq, &err)) aerr = nr, nr = 0;
   if (!tr || !res) lerr = nt ? nt : 1;
   else if (nt && ledger_create_transfers(c->led, tr, nt, 0, NULL, res, &err))
     lerr = nt;
@@ -59,19 +61,51 @@ static void write_round(gate_committer *c, item *list, size_t n) {
   c->st.audit_errors += aerr;
   c->st.ledger_errors += lerr;
   pthread_mutex_unlock(&c->mu);
+  return nr;
+}
+
+/* Makes the records of a round durable: usually a group commit already carried them. */
+static void sync_round(gate_committer *c, uint64_t seq, size_t n) {
+  if (audit_size(c->audit) > seq) return; /* carried by an "admitted" group commit */
+  sk_err err;
+  int rc = audit_sync(c->audit, seq, &err);
+  pthread_mutex_lock(&c->mu);
+  if (rc) c->st.audit_errors += n;
+  c->st.audit_syncs++;
+  pthread_mutex_unlock(&c->mu);
+}
+
+static struct timespec deadline_in_ms(long ms) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_nsec += ms * 1000000L;
+  while (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+  return t;
 }
 
 static void *run(void *arg) {
   gate_committer *c = arg;
+  size_t unsynced = 0;  /* audit records of the last round not yet known durable */
+  uint64_t unsynced_seq = 0;
   pthread_mutex_lock(&c->mu);
   for (;;) {
-    while (!c->head && !c->stop) pthread_cond_wait(&c->work, &c->mu);
+    /* idle: the last round's records get at most one linger to ride on an "admitted" sync */
+    while (!c->head && !c->stop) {
+      if (!unsynced) {
+        pthread_cond_wait(&c->work, &c->mu);
+        continue;
+      }
+      struct timespec until = deadline_in_ms(GATE_COMMIT_LINGER_MS);
+      if (pthread_cond_timedwait(&c->work, &c->mu, &until) && !c->head) {
+        pthread_mutex_unlock(&c->mu);
+        sync_round(c, unsynced_seq, unsynced);
+        unsynced = 0;
+        pthread_mutex_lock(&c->mu);
+      }
+    }
     if (!c->head && c->stop) break;
     /* linger: let the round fill up (pushers only wake us when it is full or we stop) */
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += GATE_COMMIT_LINGER_MS * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    struct timespec until = deadline_in_ms(GATE_COMMIT_LINGER_MS);
     c->lingering = 1;
     while (!c->stop && c->queued < GATE_COMMIT_FULL_ROUND)
       if (pthread_cond_timedwait(&c->work, &c->mu, &until)) break;
@@ -85,7 +119,11 @@ static void *run(void *arg) {
     c->queued -= n;
     pthread_cond_broadcast(&c->space);
     pthread_mutex_unlock(&c->mu);
-    write_round(c, list, n);
+    uint64_t seq = 0;
+    size_t nr = write_round(c, list, n, &seq);
+    /* the previous round's records have had a whole linger to ride on a group commit */
+    if (unsynced) sync_round(c, unsynced_seq, unsynced);
+    unsynced = nr, unsynced_seq = seq;
     while (list) {
       item *nx = list->next;
       free(list->json);
@@ -95,6 +133,7 @@ static void *run(void *arg) {
     pthread_mutex_lock(&c->mu);
   }
   pthread_mutex_unlock(&c->mu);
+  if (unsynced) sync_round(c, unsynced_seq, unsynced);
   return NULL;
 }
 

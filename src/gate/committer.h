@@ -1,6 +1,10 @@
 /* committer.h — writes the records a request leaves behind AFTER its answer (audit "completed"
  * and "denied" records, the ledger transfers charging its cost) in the background, in batches:
- * one audit group commit (one fdatasync) and one ledger commit for everything queued meanwhile.
+ * one ledger commit for everything queued meanwhile, and the audit records appended without
+ * waiting for a sync of their own (audit_append_batch_nowait): the next group commit of an
+ * "admitted" record carries them. Only when none comes within a linger does the committer sync
+ * them itself — so a request's admitted record never queues behind a committer's audit flush
+ * while requests keep arriving, and under load the committer costs no audit fsync at all.
  *
  * Only records that need no durability before the client hears back go here; the audit
  * "admitted" record (durable before any byte leaves) is written by the admitting thread itself.
@@ -23,10 +27,11 @@
  * (2 × 4095 = LEDGER_BATCH_MAX) and well inside AUDIT_MAX_BATCH. */
 #define GATE_COMMIT_MAX_ROUND 4095u
 /* After the first item of a round arrives the writer waits this long for more (unless
- * GATE_COMMIT_FULL_ROUND are queued first): every round costs two fsyncs (audit, ledger) and a
- * ledger transaction, and on a 2-core box those, not the records, are what a request costs; it
- * also keeps the committer's syncs from queueing in front of the "admitted" syncs on the request
- * path. A crash loses at most this much more of finished requests' records (see docs/gate.md). */
+ * GATE_COMMIT_FULL_ROUND are queued first): every round costs a ledger transaction and its
+ * fsync, and on a 2-core box those, not the records, are what a request costs. The same delay
+ * bounds how long a round's audit records wait to ride on an "admitted" group commit before the
+ * committer syncs them itself. No request waits for it (its answer has left by then); a crash
+ * loses at most about two lingers of finished requests' records (see docs/gate.md). */
 #define GATE_COMMIT_LINGER_MS 10
 #define GATE_COMMIT_FULL_ROUND 256u
 
@@ -36,6 +41,7 @@ typedef struct gate_commit_stats {
   uint64_t rounds;         /* batches written */
   uint64_t items;          /* items written */
   uint64_t audit_errors;   /* items whose audit record could not be written */
+  uint64_t audit_syncs;    /* audit group commits the committer had to lead itself (none rode by) */
   uint64_t ledger_errors;  /* transfers the ledger refused or could not commit */
 } gate_commit_stats;
 

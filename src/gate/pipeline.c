@@ -806,11 +806,13 @@ void gate_metrics_render(gate *g, sk_buf *out) {
   gate_commit_stats cs;
   gate_committer_stats(g->com, &cs);
   sk_buf_printf(out,
-                "# HELP sekisho_gate_commit_rounds_total Batches of after-the-answer records (one fsync, one ledger commit each).\n"
+                "# HELP sekisho_gate_commit_rounds_total Batches of after-the-answer records (one ledger commit each).\n"
                 "# TYPE sekisho_gate_commit_rounds_total counter\nsekisho_gate_commit_rounds_total %llu\n"
                 "# TYPE sekisho_gate_commit_items_total counter\nsekisho_gate_commit_items_total %llu\n"
+                "# HELP sekisho_gate_commit_audit_syncs_total Rounds whose audit records no admitted group commit carried (the committer synced them).\n"
+                "# TYPE sekisho_gate_commit_audit_syncs_total counter\nsekisho_gate_commit_audit_syncs_total %llu\n"
                 "# TYPE sekisho_gate_commit_audit_errors_total counter\nsekisho_gate_commit_audit_errors_total %llu\n"
                 "# TYPE sekisho_gate_commit_ledger_errors_total counter\nsekisho_gate_commit_ledger_errors_total %llu\n",
-                (unsigned long long)cs.rounds, (unsigned long long)cs.items, (unsigned long long)cs.audit_errors,
-                (unsigned long long)cs.ledger_errors);
+                (unsigned long long)cs.rounds, (unsigned long long)cs.items, (unsigned long long)cs.audit_syncs,
+                (unsigned long long)cs.audit_errors, (unsigned long long)cs.ledger_errors);
 }

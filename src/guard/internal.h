@@ -20,7 +20,15 @@ typedef struct pii_scanner {
   pii_options opt;
   pii_lexicon *lex; /* names from the MeCab dictionary; NULL when unavailable */
   void *mecab_model; /* mecab_model_t*, NULL without MeCab */
+  struct pii_mpool *mpool; /* idle MeCab taggers/lattices for the next scans (scan.c); may be NULL */
 } pii_scanner_impl;
+
+/* A MeCab tagger and lattice for one scan: taken from the scanner's pool (or created), given
+ * back when the scan ends so short texts do not create and destroy them per call. Each pair is
+ * used by one scan (one thread) at a time. take: false when none can be had. give: the pool
+ * keeps at most PII_MECAB_POOL_MAX pairs and destroys the rest; NULLs are ignored. */
+bool pii_mecab_take(const pii_scanner_impl *sc, void **tagger, void **lattice);
+void pii_mecab_give(const pii_scanner_impl *sc, void *tagger, void *lattice);
 
 /* One MeCab token of a cached sentence parse (person.c). */
 typedef struct pii_mnode {
@@ -30,7 +38,8 @@ typedef struct pii_mnode {
   uint8_t function;    /* サ変接続 noun, verb, particle or auxiliary: never inside a name */
 } pii_mnode;
 
-/* Character classes of the normalised text, one byte per byte (pii_doc.cls), computed once per
+/* Character classes of the normalised text, one byte per byte (pii_doc.cls = pii_norm.cls,
+ * built by the normaliser in the same pass as the text), computed once per
  * scan so that the recognisers that walk every code point (names, addresses) skip to the next
  * interesting one with a byte test instead of decoding UTF-8 at each step. Flags are set on the
  * FIRST byte of a code point only; continuation bytes are 0. */
@@ -110,9 +119,11 @@ static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
     *cp = u[0];
     return 1;
   }
-  if ((u[0] & 0xF0) == 0xE0 && i + 3 <= len && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-    uint32_t c = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-    if (c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
+  if (i + 3 <= len) {
+    /* lead 1110xxxx and two 10xxxxxx bytes, tested as one 24-bit word */
+    uint32_t w = (uint32_t)u[0] | ((uint32_t)u[1] << 8) | ((uint32_t)u[2] << 16);
+    uint32_t c = ((w & 0x0F) << 12) | ((w >> 2) & 0xFC0) | ((w >> 16) & 0x3F);
+    if ((w & 0xC0C0F0u) == 0x8080E0u && c >= 0x800 && (c < 0xD800 || c > 0xDFFF)) {
       *cp = c;
       return 3;
     }
@@ -121,6 +132,10 @@ static inline size_t ch_at(const char *s, size_t len, size_t i, uint32_t *cp) {
 }
 /* Start of the code point before i (i > 0). */
 static inline size_t ch_prev(const char *s, size_t i) {
+  const unsigned char *u = (const unsigned char *)s;
+  /* the common case (kana, kanji) without the loop: a 3-byte lead and two continuation bytes */
+  if (i >= 3 && (u[i - 3] & 0xF0) == 0xE0 && (u[i - 2] & 0xC0) == 0x80 && (u[i - 1] & 0xC0) == 0x80)
+    return i - 3;
   size_t k = i - 1;
   while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80 && i - k < 4) k--;
   return k;
@@ -141,8 +156,6 @@ static inline bool cp_kanji_num(uint32_t cp) {
   default: return false;
   }
 }
-/* Builds the class bytes of d->n (scan.c). */
-uint8_t *pii_classes_build(const pii_norm *n);
 static inline bool cp_japanese(uint32_t cp) {
   return cp_kanji(cp) || cp_hiragana(cp) || cp_katakana(cp) || (cp >= 0x3000 && cp <= 0x303F);
 }

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/err.h"
 #include "base/utf8.h"
+#include "guard/internal.h"
 
 /* Longest NFKC expansion of one code point, in code points (utf8proc documents 18 for NFKD). */
 #define NORM_MAX_EXPANSION 18
@@ -17,6 +18,7 @@
 typedef struct nb {
   char *s;
   uint32_t *map;
+  uint8_t *cls; /* cap + CL_PAD bytes */
   size_t len, cap;
 } nb;
 
@@ -30,8 +32,49 @@ static int nb_reserve(nb *b, size_t extra) {
   uint32_t *m = sk_realloc(b->map, cap * sizeof *m);
   if (!m) return SK_ENOMEM;
   b->map = m;
+  uint8_t *c = sk_realloc(b->cls, cap + CL_PAD);
+  if (!c) return SK_ENOMEM;
+  b->cls = c;
   b->cap = cap;
   return 0;
+}
+
+/* ---- character classes (internal.h CL_*), written beside the text ---- */
+
+static uint8_t cp_class(uint32_t cp) {
+  uint8_t f = CL_START;
+  if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
+  if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
+  if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
+  if (cp_katakana(cp)) f |= CL_KATA;
+  if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
+  if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
+  return f;
+}
+
+static inline uint8_t ascii_class(unsigned char b) {
+  return (uint8_t)(CL_START | (((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) ? CL_ASCII_UD : 0));
+}
+
+/* Class byte of every code point with a 3-byte UTF-8 form (built with g_stable, once): one
+ * table load per kana or kanji (64 KB, cache-resident on Japanese text). */
+static uint8_t g_cls3[0x10000];
+
+/* Classes of s[a,b): a and b on code point boundaries of valid UTF-8 (the slow path's output). */
+static void cls_range(const char *s, size_t a, size_t b, uint8_t *c) {
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = a; i < b;) {
+    unsigned char x = u[i];
+    if (x < 0x80) {
+      c[i++] = ascii_class(x);
+      continue;
+    }
+    uint32_t cp;
+    size_t k = ch_at(s, b, i, &cp);
+    c[i] = (x >= 0xE0 && x < 0xF0 && k == 3) ? g_cls3[cp] : cp_class(cp);
+    for (size_t j = 1; j < k; j++) c[i + j] = 0;
+    i += k;
+  }
 }
 
 static inline void nb_put(nb *b, char c, uint32_t orig) {
@@ -102,6 +145,7 @@ static uint64_t g_stable[0x10000 / 64];
 static pthread_once_t g_stable_once = PTHREAD_ONCE_INIT;
 
 static void stable_init(void) {
+  for (uint32_t cp = 0x800; cp <= 0xFFFF; cp++) g_cls3[cp] = cp_class(cp);
   for (uint32_t cp = 0x800; cp <= 0xFFFF; cp++) {
     if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0x30FC) continue;
     char in[4], out[4 * NORM_MAX_EXPANSION];
@@ -111,17 +155,73 @@ static void stable_init(void) {
   }
 }
 
+/* Copies the run of unchanged code points at t[i..] into b (ASCII other than NUL, eight bytes
+ * at a time when a whole word is; NFKC-stable 3-byte code points by the table) with the same
+ * map entries as one nb_put per byte; returns where the run ends (the first code point the slow
+ * path must see). The caller has reserved room for the rest of the input. */
+static size_t stable_run(nb *b, const unsigned char *t, size_t i, size_t len) {
+  char *s = b->s;
+  uint32_t *m = b->map;
+  uint8_t *cl = b->cls;
+  size_t o = b->len;
+  while (i < len) {
+    unsigned char c = t[i];
+    if (c < 0x80) {
+      if (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        /* no byte >= 0x80 and no NUL byte (NUL becomes a space) */
+        const uint64_t lo = 0x0101010101010101u, hi = 0x8080808080808080u;
+        if (!(w & hi) && !((w - lo) & ~w & hi)) {
+          memcpy(s + o, t + i, 8);
+          for (unsigned j = 0; j < 8; j++) m[o + j] = (uint32_t)(i + j);
+          for (unsigned j = 0; j < 8; j++) cl[o + j] = ascii_class(t[i + j]);
+          o += 8;
+          i += 8;
+          continue;
+        }
+      }
+      s[o] = c == 0 ? ' ' : (char)c;
+      cl[o] = ascii_class((unsigned char)s[o]);
+      m[o++] = (uint32_t)i++;
+      continue;
+    }
+    if ((c & 0xF0) != 0xE0 || i + 3 > len || (t[i + 1] & 0xC0) != 0x80 || (t[i + 2] & 0xC0) != 0x80) break;
+    uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(t[i + 1] & 0x3F) << 6) | (t[i + 2] & 0x3F);
+    /* overlong forms (< 0x800) and surrogates never have their bit set */
+    if (!((g_stable[cp >> 6] >> (cp & 63)) & 1)) break;
+    s[o] = (char)c;
+    s[o + 1] = (char)t[i + 1];
+    s[o + 2] = (char)t[i + 2];
+    m[o] = m[o + 1] = m[o + 2] = (uint32_t)i;
+    cl[o] = g_cls3[cp];
+    cl[o + 1] = cl[o + 2] = 0;
+    o += 3;
+    i += 3;
+  }
+  b->len = o;
+  return i;
+}
+
 int pii_norm_build(pii_norm *n, const char *text, size_t len) {
   memset(n, 0, sizeof *n);
   pthread_once(&g_stable_once, stable_init);
   nb b = {0};
   if (nb_reserve(&b, len + 16)) goto oom;
   size_t i = 0;
+  size_t slow_from = SIZE_MAX; /* output of the last slow-path step, classified at the next */
   while (i < len) {
-    /* fast path: ASCII and NFKC-stable 3-byte code points are copied byte for byte; the output
-     * is never longer than the input here, so the reservation above (and after each slow step)
-     * covers it: check once per code point, grow rarely */
-    if (b.len + 4 > b.cap && nb_reserve(&b, 4)) goto oom;
+    if (slow_from != SIZE_MAX) {
+      cls_range(b.s, slow_from, b.len, b.cls);
+      slow_from = SIZE_MAX;
+    }
+    /* fast path: runs of ASCII and NFKC-stable 3-byte code points are copied byte for byte; the
+     * output is never longer than the input there, so room for the rest of the input covers a
+     * whole run */
+    if (nb_reserve(&b, len - i + 4)) goto oom;
+    i = stable_run(&b, (const unsigned char *)text, i, len);
+    if (i >= len) break;
+    slow_from = b.len;
     const unsigned char *u = (const unsigned char *)text + i;
     unsigned char c = u[0];
     if (c < 0x80) {
@@ -167,23 +267,28 @@ int pii_norm_build(pii_norm *n, const char *text, size_t len) {
     }
     i += k;
   }
+  if (slow_from != SIZE_MAX) cls_range(b.s, slow_from, b.len, b.cls);
   if (nb_reserve(&b, 1)) goto oom;
   b.s[b.len] = '\0';
   b.map[b.len] = (uint32_t)len;
+  memset(b.cls + b.len, 0, 1 + CL_PAD); /* cap >= len + 1: CL_PAD more were allocated */
   n->s = b.s;
   n->map = b.map;
+  n->cls = b.cls;
   n->len = b.len;
   n->orig_len = len;
   return 0;
 oom:
   sk_free(b.s);
   sk_free(b.map);
+  sk_free(b.cls);
   return SK_ENOMEM;
 }
 
 void pii_norm_release(pii_norm *n) {
   sk_free(n->s);
   sk_free(n->map);
+  sk_free(n->cls);
   memset(n, 0, sizeof *n);
 }
 

@@ -15,6 +15,7 @@ typedef struct pii_norm {
   char *s;        /* normalised text, NUL-terminated, valid UTF-8 */
   size_t len;
   uint32_t *map;  /* len+1 entries: original offset of the code point that produced byte i */
+  uint8_t *cls;   /* len+1+CL_PAD class bytes of s (CL_* in internal.h), built in the same pass */
   size_t orig_len;
 } pii_norm;
 

@@ -76,6 +76,61 @@ void pii_emit(pii_doc *d, pii_type t, size_t start, size_t end, float score) {
 
 /* ---- scanner ---- */
 
+/* Idle (tagger, lattice) pairs: one per thread that scanned at once is enough; 64 is
+ * pii_scan_parallel's thread limit. */
+#define PII_MECAB_POOL_MAX 64
+struct pii_mpool {
+  pthread_mutex_t mu;
+  size_t n;
+  void *tagger[PII_MECAB_POOL_MAX], *lattice[PII_MECAB_POOL_MAX];
+};
+
+bool pii_mecab_take(const pii_scanner_impl *sc, void **tagger, void **lattice) {
+  *tagger = *lattice = NULL;
+  if (!sc->mecab_model) return false;
+  struct pii_mpool *p = sc->mpool;
+  if (p) {
+    pthread_mutex_lock(&p->mu);
+    if (p->n) {
+      p->n--;
+      *tagger = p->tagger[p->n];
+      *lattice = p->lattice[p->n];
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (*tagger) return true;
+  }
+  *tagger = mecab_model_new_tagger(sc->mecab_model);
+  *lattice = mecab_model_new_lattice(sc->mecab_model);
+  if (*tagger && *lattice) return true;
+  if (*lattice) mecab_lattice_destroy(*lattice);
+  if (*tagger) mecab_destroy(*tagger);
+  *tagger = *lattice = NULL;
+  return false;
+}
+
+void pii_mecab_give(const pii_scanner_impl *sc, void *tagger, void *lattice) {
+  if (!tagger || !lattice) {
+    if (lattice) mecab_lattice_destroy(lattice);
+    if (tagger) mecab_destroy(tagger);
+    return;
+  }
+  struct pii_mpool *p = sc->mpool;
+  if (p) {
+    mecab_lattice_clear(lattice);
+    pthread_mutex_lock(&p->mu);
+    bool kept = p->n < PII_MECAB_POOL_MAX;
+    if (kept) {
+      p->tagger[p->n] = tagger;
+      p->lattice[p->n] = lattice;
+      p->n++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (kept) return;
+  }
+  mecab_lattice_destroy(lattice);
+  mecab_destroy(tagger);
+}
+
 int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
   *out = NULL;
   pii_scanner *sc = sk_calloc(1, sizeof *sc);
@@ -93,6 +148,11 @@ int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
       sk_err lerr;
       if (di && di->filename && lex_load(di->filename, &sc->lex, &lerr) == 0) {
         sc->mecab_model = m;
+        sc->mpool = sk_calloc(1, sizeof *sc->mpool); /* NULL: no pool, a pair per scan */
+        if (sc->mpool && pthread_mutex_init(&sc->mpool->mu, NULL)) {
+          sk_free(sc->mpool);
+          sc->mpool = NULL;
+        }
       } else {
         mecab_model_destroy(m);
       }
@@ -104,6 +164,14 @@ int pii_scanner_new(const pii_options *opt, pii_scanner **out, sk_err *err) {
 
 void pii_scanner_free(pii_scanner *sc) {
   if (!sc) return;
+  if (sc->mpool) {
+    for (size_t i = 0; i < sc->mpool->n; i++) {
+      mecab_lattice_destroy(sc->mpool->lattice[i]);
+      mecab_destroy(sc->mpool->tagger[i]);
+    }
+    pthread_mutex_destroy(&sc->mpool->mu);
+    sk_free(sc->mpool);
+  }
   if (sc->mecab_model) mecab_model_destroy(sc->mecab_model);
   lex_free(sc->lex);
   sk_free(sc);
@@ -192,12 +260,7 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   pii_doc d = {.sc = sc};
   if (pii_norm_build(&d.n, text ? text : "", len))
     return sk_err_set(err, SK_ENOMEM, "out of memory normalising %zu bytes", len);
-  uint8_t *cls = pii_classes_build(&d.n);
-  if (!cls) {
-    pii_norm_release(&d.n);
-    return sk_err_set(err, SK_ENOMEM, "out of memory classifying %zu bytes", len);
-  }
-  d.cls = cls;
+  d.cls = d.n.cls; /* built in the same pass */
   rec_table(&d);
   rec_numbers(&d);
   rec_email(&d);
@@ -247,67 +310,16 @@ int pii_scan(const pii_scanner *sc, const char *text, size_t len, pii_findings *
   }
   pii_findings_release(&keep);
 done:
-  if (d.mecab_lattice) mecab_lattice_destroy(d.mecab_lattice);
-  if (d.mecab_tagger) mecab_destroy(d.mecab_tagger);
+  pii_mecab_give(sc, d.mecab_tagger, d.mecab_lattice);
   sk_free(d.mc_nodes);
   pii_person_release(&d);
   sk_free(d.tc);
   pii_findings_release(&d.cands);
-  sk_free(cls);
   pii_norm_release(&d.n);
   return rc;
 }
 
 /* ---- character helpers ---- */
-
-static uint8_t cp_class(uint32_t cp) {
-  uint8_t f = CL_START;
-  if (cp_kanji(cp)) f |= CL_KANJI | CL_KANJIISH;
-  if (cp == 0x30F6 || cp == 0x30B1) f |= CL_KANJIISH;
-  if (cp_hiragana(cp)) f |= CL_HIRA | CL_KANA_W;
-  if (cp_katakana(cp)) f |= CL_KATA;
-  if (cp_katakana(cp) && cp != 0x30FC && cp != 0x30FB) f |= CL_KANA_W;
-  if (cp_kanji_num(cp)) f |= CL_KANJI_NUM;
-  return f;
-}
-
-/* Class byte of every code point with a 3-byte UTF-8 form, built once: the class pass is then
- * one table load per code point (64 KB, cache-resident on Japanese text). */
-static uint8_t g_cls3[0x10000];
-static pthread_once_t g_cls3_once = PTHREAD_ONCE_INIT;
-static void cls3_init(void) {
-  for (uint32_t cp = 0x800; cp <= 0xFFFF; cp++) g_cls3[cp] = cp_class(cp);
-}
-
-uint8_t *pii_classes_build(const pii_norm *n) {
-  pthread_once(&g_cls3_once, cls3_init);
-  uint8_t *c = sk_malloc(n->len + 1 + CL_PAD);
-  if (!c) return NULL;
-  const unsigned char *u = (const unsigned char *)n->s;
-  size_t len = n->len;
-  for (size_t i = 0; i < len;) {
-    unsigned char b = u[i];
-    if (b < 0x80) {
-      c[i++] = (uint8_t)(CL_START | (((b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) ? CL_ASCII_UD : 0));
-      continue;
-    }
-    /* the normalised text is valid UTF-8 (normalize.h): decode without re-validating */
-    if (b >= 0xE0 && b < 0xF0 && i + 3 <= len) {
-      uint32_t cp = ((uint32_t)(b & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (u[i + 2] & 0x3F);
-      c[i] = g_cls3[cp];
-      c[i + 1] = c[i + 2] = 0;
-      i += 3;
-      continue;
-    }
-    uint32_t cp;
-    size_t k = ch_at(n->s, len, i, &cp);
-    c[i] = cp_class(cp);
-    for (size_t j = 1; j < k; j++) c[i + j] = 0;
-    i += k;
-  }
-  memset(c + len, 0, 1 + CL_PAD);
-  return c;
-}
 
 size_t ch_at_slow(const char *s, size_t len, size_t i, uint32_t *cp) {
   size_t k = sk_utf8_decode(s + i, len - i, cp);

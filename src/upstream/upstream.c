@@ -53,6 +53,8 @@ static CURLM *g_pool_multi[UP_HANDLE_POOL];
 static CURL *g_pool_easy[UP_HANDLE_POOL];
 static int g_pool_n;
 
+static size_t on_data(char *p, size_t sz, size_t nm, void *ud);
+
 static void handles_get(up_call *c) {
   pthread_mutex_lock(&g_pool_mu);
   if (g_pool_n > 0) {
@@ -61,13 +63,20 @@ static void handles_get(up_call *c) {
     c->easy = g_pool_easy[g_pool_n];
   }
   pthread_mutex_unlock(&g_pool_mu);
-  if (c->easy) {
-    curl_easy_reset(c->easy); /* options back to defaults; connections stay in the shared cache */
-    return;
-  }
+  /* A pooled handle keeps its options: up_start sets every per-call option again, and the
+   * options that never change are set once, on a new handle (curl_easy_reset and setting them
+   * all again cost more than the rest of the call's setup). */
+  if (c->easy) return;
   c->easy = curl_easy_init();
   c->multi = curl_multi_init();
   if (c->multi) curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, UP_MAX_IDLE_CONNECTIONS);
+  if (!c->easy) return;
+  curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c->easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, UP_CONNECT_TIMEOUT_MS);
+  if (g_share) curl_easy_setopt(c->easy, CURLOPT_SHARE, g_share);
 }
 
 /* Returns the handles of a call (detached from each other) to the pool, or frees them. */
@@ -281,6 +290,8 @@ int up_start(const up_params *p, up_call **out, sk_err *err) {
   }
   c->hdrs = curl_slist_append(c->hdrs, "Content-Type: application/json");
   c->hdrs = curl_slist_append(c->hdrs, "Accept: text/event-stream");
+  /* no "Expect: 100-continue" round trip before a large (> 1 MiB) prompt is sent */
+  c->hdrs = curl_slist_append(c->hdrs, "Expect:");
   if (p->provider == UP_ANTHROPIC) {
     c->hdrs = curl_slist_append(c->hdrs, "anthropic-version: 2023-06-01");
     if (p->api_key) {
@@ -291,17 +302,13 @@ int up_start(const up_params *p, up_call **out, sk_err *err) {
     snprintf(hdr, sizeof hdr, "Authorization: Bearer %.500s", p->api_key);
     c->hdrs = curl_slist_append(c->hdrs, hdr);
   }
+  /* every option a call sets differently is set here, on every call (pooled handles keep theirs) */
   curl_easy_setopt(c->easy, CURLOPT_URL, url);
   curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->hdrs);
+  curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(c->body));
   curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
-  curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
-  curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c->easy, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, UP_CONNECT_TIMEOUT_MS);
   curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, p->timeout_ms ? p->timeout_ms : UP_DEFAULT_TIMEOUT_MS);
-  if (g_share) curl_easy_setopt(c->easy, CURLOPT_SHARE, g_share);
   if (curl_multi_add_handle(c->multi, c->easy) != CURLM_OK) {
     up_free(c);
     return sk_err_set(err, SK_EIO, "cannot start the upstream request");

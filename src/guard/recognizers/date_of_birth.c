@@ -6,6 +6,8 @@
  * birth, born) that is nearer than a keyword of another kind of date (契約, 期限, 死亡, 入社,
  * 設立, 発行, 有効, 確認日 …); 生/生まれ right after it; an age (NN歳) right after it; or a table
  * column headed 生年月日 / DOB. Dates with none of these are not birth dates. */
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "guard/internal.h"
@@ -206,16 +208,38 @@ static inline bool date_lead(const char *s, size_t len, size_t i) {
   return w == 0xE6988E || w == 0xE5A4A7 || w == 0xE698AD || w == 0xE5B9B3 || w == 0xE4BBA4;
 }
 
+/* First position p >= i (i at a code point start) where date_lead holds, or len. Only ASCII
+ * bytes and the lead bytes E4..E6 can start a date, and neither is ever a continuation byte, so
+ * the text is read as bytes, 8 at a time: a mask of the ASCII and E4..E6 bytes (prose is mostly
+ * kana and other kanji) names the only positions date_lead is asked about. Same positions as
+ * stepping code point by code point. */
+static size_t date_skip(const char *s, size_t len, size_t i) {
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x; /* byte k of the text is byte k of x (lowest first), as ctz below expects */
+    memcpy(&x, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    uint64_t y = x ^ (0xE4 * ones);             /* bytes E4 E5 E6 become 0 1 2 */
+    uint64_t m = ~x & high;                     /* ASCII bytes */
+    m |= ~(((y | high) - 3 * ones) | y) & high; /* bytes of y below 3 (no borrow crosses bytes) */
+    for (; m; m &= m - 1) {
+      size_t p = i + ((size_t)__builtin_ctzll(m) >> 3);
+      if (date_lead(s, len, p)) return p;
+    }
+  }
+  for (; i < len; i++)
+    if (date_lead(s, len, i)) return i;
+  return len;
+}
+
 void rec_date_of_birth(pii_doc *d) {
   const char *s = d->n.s;
   size_t len = d->n.len;
   for (size_t i = 0; i < len; i++) {
-    /* a date starts only at an ASCII letter or digit or at one of the era kanji 明大昭平令:
-     * step code point by code point to the next one */
-    while (i < len && !date_lead(s, len, i)) {
-      unsigned char b = (unsigned char)s[i];
-      i += b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
-    }
+    /* a date starts only at an ASCII letter or digit or at one of the era kanji 明大昭平令 */
+    i = date_skip(s, len, i);
     if (i >= len) break;
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x80) {

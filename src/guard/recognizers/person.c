@@ -79,21 +79,53 @@ static const pword k_particle[] = {
     W("が"), W("は"), W("の"), W("に"), W("を"), W("と"), W("も"), W("へ"), W("で"), W("さん"), W("さま"),
     W("くん"), W("ちゃん"), W("より"), W("から"), W("まで"), W("や"), {NULL, 0}};
 
+/* Word lists tested at a position (any_at): a 4096-bit set of the first characters of each
+ * list's words (an ASCII byte, or the three bytes of a kanji/kana), built once, rejects almost
+ * every position before the list is walked. */
+enum { AW_HONORIFIC, AW_STRONG, AW_WEAK, AW_PARTICLE, AW_NOT_SURNAME, AW_LISTS };
+static const pword *const k_at_lists[AW_LISTS] = {k_honorific, k_after_strong, k_after_weak, k_particle,
+                                                  k_not_surname};
+static uint64_t g_at_first[AW_LISTS][64];
+static pthread_once_t g_at_once = PTHREAD_ONCE_INIT;
+
+/* Key of the character at s[i] (its first byte when ASCII, else its first three bytes); -1 when
+ * a three-byte character does not fit. */
+static inline int first_key(const char *s, size_t len, size_t i) {
+  const unsigned char *u = (const unsigned char *)s + i;
+  if (u[0] < 0x80) return u[0];
+  if (i + 3 > len) return -1;
+  return (int)(((u[0] * 31u) ^ (u[1] * 131u) ^ (u[2] * 1031u)) & 4095u);
+}
+
+static void at_filters_init(void) {
+  for (int li = 0; li < AW_LISTS; li++)
+    for (const pword *w = k_at_lists[li]; w->s; w++) {
+      assert((unsigned char)w->s[0] < 0x80 || w->n >= 3); /* multi-byte words: 3-byte first char */
+      int key = first_key(w->s, w->n, 0);
+      assert(key >= 0);
+      g_at_first[li][key >> 6] |= (uint64_t)1 << (key & 63);
+    }
+}
+
 static bool starts_with(const char *s, size_t len, size_t i, const char *w) {
   size_t l = strlen(w);
   return i + l <= len && !memcmp(s + i, w, l);
 }
 
-static bool any_at(const char *s, size_t len, size_t i, const pword *ws) {
+static bool any_at(const char *s, size_t len, size_t i, int list) {
   if (i >= len) return false;
-  for (const pword *w = ws; w->s; w++)
+  int key = first_key(s, len, i);
+  if (key < 0) return false; /* no word of any list is shorter than its first character */
+  /* the filters were built by rec_person, the only way in */
+  if (!((g_at_first[list][key >> 6] >> (key & 63)) & 1)) return false;
+  for (const pword *w = k_at_lists[list]; w->s; w++)
     if (w->s[0] == s[i] && i + w->n <= len && !memcmp(s + i, w->s, w->n)) return true;
   return false;
 }
 
 static bool honorific_at(const char *s, size_t len, size_t i) {
-  if (starts_with(s, len, i, "氏名")) return false;
-  return any_at(s, len, i, k_honorific);
+  if (!any_at(s, len, i, AW_HONORIFIC)) return false;
+  return !starts_with(s, len, i, "氏名");
 }
 
 static bool is_kanjiish(uint32_t cp) { return cp_kanji(cp) || cp == 0x30F6 || cp == 0x30B1; /* ヶ ケ */ }
@@ -128,28 +160,10 @@ static void label_filters_init(void) {
     }
 }
 
-/* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). */
-static bool label_before_in(const pii_doc *d, size_t st, int list);
-static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
-static bool label_before_in(const pii_doc *d, size_t st, int list) {
-  const pword *labels = k_label_lists[list];
+/* Walks a label list for one ending at p (label_before_in, after its filters). */
+static bool label_walk(const pii_doc *d, size_t st, size_t p, int list) {
   const char *s = d->n.s;
-  size_t p = st;
-  while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
-    p--;
-  if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
-  if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
-    return false;
-  }
-  if (p < 2) return false; /* every label is at least two bytes */
-  pthread_once(&g_label_once, label_filters_init);
-  {
-    unsigned char a = (unsigned char)s[p - 2];
-    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
-    unsigned key = pair_key(a, (unsigned char)s[p - 1]);
-    if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
-  }
-  for (const pword *k = labels; k->s; k++) {
+  for (const pword *k = k_label_lists[list]; k->s; k++) {
     size_t l = k->n;
     if (l <= p && st - (p - l) <= PERSON_LABEL_WINDOW && s[p - 1] == k->s[l - 1]) {
       bool eq = true;
@@ -167,6 +181,27 @@ static bool label_before_in(const pii_doc *d, size_t st, int list) {
   }
   return false;
 }
+
+/* Label immediately before st (only ':', spaces, the の of 担当の, or a bracket between). Inline:
+ * it is asked at most kanji of a text and the pair filter answers almost every time. */
+static inline bool label_before_in(const pii_doc *d, size_t st, int list) {
+  const char *s = d->n.s;
+  size_t p = st;
+  while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':' || s[p - 1] == '(' || s[p - 1] == '>'))
+    p--;
+  if (p >= 3 && !memcmp(s + p - 3, "の", 3)) p -= 3;
+  if (p >= 3 && !memcmp(s + p - 3, "、", 3)) { /* a list of names: 木村隆、木村修 */
+    return false;
+  }
+  if (p < 2) return false; /* every label is at least two bytes */
+  /* the filters were built by rec_person, the only way in */
+  unsigned char a = (unsigned char)s[p - 2];
+  if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+  unsigned key = pair_key(a, (unsigned char)s[p - 1]);
+  if (!((g_label_pairs[list][key >> 6] >> (key & 63)) & 1)) return false;
+  return label_walk(d, st, p, list);
+}
+static bool label_before(const pii_doc *d, size_t st) { return label_before_in(d, st, LBL_LABEL); }
 
 /* Start of line (skipping "[10:03] ", "- ", "> ") equals st and a ':' follows en. */
 static bool speaker_label(const pii_doc *d, size_t st, size_t en) {
@@ -233,10 +268,7 @@ static uint8_t pos_class(pii_doc *d, const mecab_node_t *n) {
 
 /* Creates the tagger and lattice on first use; false when they cannot be had. */
 static bool mecab_ready(pii_doc *d) {
-  if (!d->mecab_tagger) {
-    d->mecab_tagger = mecab_model_new_tagger(d->sc->mecab_model);
-    d->mecab_lattice = mecab_model_new_lattice(d->sc->mecab_model);
-  }
+  if (!d->mecab_tagger) pii_mecab_take(d->sc, &d->mecab_tagger, &d->mecab_lattice);
   return d->mecab_tagger && d->mecab_lattice;
 }
 
@@ -460,7 +492,6 @@ static void person_kanji(pii_doc *d) {
     /* inside a kanji word only a label right before can start a name: test that (cheap) before
      * any lexicon probe; the kanji before i must be the last character of some label */
     if (glued) {
-      pthread_once(&g_label_once, label_filters_init);
       const unsigned char *u = (const unsigned char *)s + i - 3;
       bool may = i >= 3 && (u[0] & 0xF0) == 0xE0;
       if (may) {
@@ -521,7 +552,7 @@ static void person_kanji(pii_doc *d) {
       if (ge > gs && kanji_boundary_after(d, ge)) {
         best_end = ge;
         bool lab = label_before(d, i), hon = honorific_at(s, len, ge),
-             aft = any_at(s, len, ge, k_after_strong) || any_at(s, len, ge, k_after_weak) ||
+             aft = any_at(s, len, ge, AW_STRONG) || any_at(s, len, ge, AW_WEAK) ||
                    ge == len || s[ge] == '\n' || s[ge] == ' ' || s[ge] == ')' || s[ge] == ',';
         if (lab || hon) score = 0.9f, need_mecab = unknown_given && gs == se && !hon;
         else if (aft) score = 0.85f, need_mecab = se - i <= 3 || unknown_given;
@@ -529,13 +560,13 @@ static void person_kanji(pii_doc *d) {
         best_end = se;
         bool hon = honorific_at(s, len, se);
         bool lab = label_before(d, i);
-        bool strong = any_at(s, len, se, k_after_strong);
+        bool strong = any_at(s, len, se, AW_STRONG);
         bool spk = speaker_label(d, i, se);
         uint32_t nx = 0;
         if (se < len) ch_at(s, len, se, &nx);
-        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, k_particle);
+        bool word_goes_on = cp_hiragana(nx) && !any_at(s, len, se, AW_PARTICLE);
         bool after_number = i > 0 && (ch_digit(s[i - 1]) || s[i - 1] == ',');
-        bool kin = se - i == 3 && hon && any_at(s, len, i, k_not_surname);
+        bool kin = se - i == 3 && hon && any_at(s, len, i, AW_NOT_SURNAME);
         if (word_goes_on || after_number || kin) score = 0;
         else if (hon || spk || strong) score = 0.85f;
         else if (lab) score = 0.8f;
@@ -557,7 +588,7 @@ static void person_kanji(pii_doc *d) {
         int nk = 0;
         uint32_t c2;
         while (nk < 3 && q < len && (ch_at(s, len, q, &c2), cp_kanji(c2))) q += ch_at(s, len, q, &c2), nk++;
-        if (nk > 0 && q < len && any_at(s, len, q, k_particle) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
+        if (nk > 0 && q < len && any_at(s, len, q, AW_PARTICLE) && (!d->sc->mecab_model || mecab_check(d, i, q, true)))
           ge = q;
       }
       if (ge > i && kanji_boundary_after(d, ge) &&
@@ -597,6 +628,26 @@ static void person_kana(pii_doc *d) {
     if (i > 0 && (cls[ch_prev(s, i)] & (kata ? CL_KATA : CL_HIRA))) {
       i += k;
       continue;
+    }
+    if (hira) {
+      /* prose is mostly hiragana runs with no sign of a name: one bracket, label or second word
+       * decides (the test below, for hiragana), so such a run is skipped after finding its end */
+      bool paren0 = i > 0 && (s[ch_prev(s, i)] == '(' || s[ch_prev(s, i)] == '[');
+      char pb0 = i > 0 ? s[i - 1] : '\n';
+      bool label0 = pb0 == ':' || pb0 == ' ' || pb0 == '>' || (i >= 3 && !memcmp(s + i - 3, "は", 3));
+      if (!paren0 && !label0) {
+        size_t p = i;
+        while (p < len && ((cls[p] & CL_HIRA) || ((unsigned char)s[p] == 0xE3 && (unsigned char)s[p + 1] == 0x83 &&
+                                                  (unsigned char)s[p + 2] == 0xBC)))
+          p += 3;
+        size_t q = p;
+        if (q < len && s[q] == ' ') q++;
+        else if (q + 3 <= len && !memcmp(s + q, "・", 3)) q += 3;
+        if (q == p || !(cls[q] & CL_HIRA)) { /* one word: nw == 1 below */
+          i = p;
+          continue;
+        }
+      }
     }
     /* collect up to 4 words */
     size_t ws[4], we[4];
@@ -794,6 +845,9 @@ static void person_romaji(pii_doc *d) {
 
 void rec_person(pii_doc *d) {
   if (!d->sc->lex) return;
+  /* the static word-list filters every helper below reads, built once per process */
+  pthread_once(&g_at_once, at_filters_init);
+  pthread_once(&g_label_once, label_filters_init);
   person_kanji(d);
   person_kana(d);
   person_romaji(d);

@@ -4,10 +4,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <jansson.h>
+#include <stdlib.h>
 
 #include "api/anthropic.h"
 #include "api/openai.h"
 #include "api/request.h"
+#include "base/buf.h"
 
 static int chat(const char *body, api_request *r, api_error *e) {
   api_request_init(r);
@@ -150,11 +153,71 @@ static void anthropic_stream_event_order(void **state) {
   sk_buf_release(&b);
 }
 
+/* The results are written as text: each must be exactly what jansson writes for the same
+ * document (key order included), for every protocol and way of finishing; text jansson would
+ * refuse as UTF-8 and text with a NUL byte keep their old renderings. */
+static void render_result_matches_jansson(void **state) {
+  (void)state;
+  static const api_proto protos[] = {API_PROTO_OPENAI_CHAT, API_PROTO_OPENAI_COMPLETION, API_PROTO_ANTHROPIC};
+  static const api_finish fins[] = {API_FINISH_NONE, API_FINISH_EOS, API_FINISH_LENGTH, API_FINISH_STOP,
+                                    API_FINISH_CANCELLED};
+  const char text[] = "田中 \"quoted\" \\ back\nline\ttab";
+  for (size_t p = 0; p < sizeof protos / sizeof protos[0]; p++)
+    for (size_t f = 0; f < sizeof fins / sizeof fins[0]; f++) {
+      api_request req;
+      api_request_init(&req);
+      req.proto = protos[p];
+      api_result r = {.id = "msg_1\"x", .model = "m/関", .created = 1700000000123LL, .text = text,
+                      .text_len = strlen(text), .finish = fins[f], .stop_seq = f == 3 ? "END\n" : NULL,
+                      .n_prompt = 11, .n_gen = 7};
+      sk_buf b;
+      sk_buf_init(&b, 1 << 20);
+      assert_int_equal(protos[p] == API_PROTO_ANTHROPIC ? anthropic_render_result(&req, &r, &b)
+                                                        : openai_render_result(&req, &r, &b),
+                       0);
+      json_error_t je;
+      json_t *j = json_loadb(b.data, b.len, 0, &je);
+      assert_non_null(j);
+      char *again = json_dumps(j, JSON_COMPACT);
+      assert_string_equal(b.data, again);
+      free(again);
+      json_t *t = protos[p] == API_PROTO_ANTHROPIC ? json_object_get(json_array_get(json_object_get(j, "content"), 0), "text")
+                  : protos[p] == API_PROTO_OPENAI_CHAT
+                      ? json_object_get(json_object_get(json_array_get(json_object_get(j, "choices"), 0), "message"), "content")
+                      : json_object_get(json_array_get(json_object_get(j, "choices"), 0), "text");
+      assert_string_equal(json_string_value(t), text);
+      json_decref(j);
+      sk_buf_release(&b);
+    }
+  /* invalid UTF-8 and a NUL byte: the tree's renderings (U+FFFD; \u0000) */
+  const char bad[] = "ab\xff", nul[] = "a\0b";
+  for (int k = 0; k < 2; k++)
+    for (size_t p = 0; p < sizeof protos / sizeof protos[0]; p++) {
+      api_request req;
+      api_request_init(&req);
+      req.proto = protos[p];
+      api_result r = {.id = "x", .model = "m", .text = k ? nul : bad, .text_len = 3, .finish = API_FINISH_EOS};
+      sk_buf b;
+      sk_buf_init(&b, 1 << 20);
+      sk_buf_append_str(&b, "prefix:");
+      assert_int_equal(protos[p] == API_PROTO_ANTHROPIC ? anthropic_render_result(&req, &r, &b)
+                                                        : openai_render_result(&req, &r, &b),
+                       0);
+      assert_memory_equal(b.data, "prefix:{", 8);
+      assert_non_null(strstr(b.data, k ? "a\\u0000b" : "\xef\xbf\xbd"));
+      json_t *j = json_loads(b.data + 7, JSON_ALLOW_NUL, NULL);
+      assert_non_null(j);
+      json_decref(j);
+      sk_buf_release(&b);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(openai_chat_fields),          cmocka_unit_test(openai_chat_errors_name_the_field),
       cmocka_unit_test(malformed_and_invalid_utf8),  cmocka_unit_test(anthropic_system_blocks_and_stops),
       cmocka_unit_test(error_shapes),                cmocka_unit_test(anthropic_stream_event_order),
+      cmocka_unit_test(render_result_matches_jansson),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

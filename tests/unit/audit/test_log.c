@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <string.h>
 
 #include "audit/checkpoint.h"
 #include "audit/log.h"
@@ -617,6 +618,67 @@ static void failed_sync_poisons_log(void **state) {
   tu_rm_rf(dir);
 }
 
+/* Records appended without waiting are invisible until a group commit carries them (another
+ * appender's, audit_sync's, or close's), then verify like any other; a failed sync is reported
+ * to audit_sync and poisons the log as usual. */
+static void nowait_rides_on_group_commit(void **state) {
+  (void)state;
+  char dir[64];
+  tu_tmpdir(dir, sizeof dir);
+  audit_log *log;
+  sk_err e;
+  assert_int_equal(audit_open(dir, NULL, &log, &e), SK_OK);
+  append_n(log, 2, 0);
+  const char *three[] = {"{\"kind\":\"completed\",\"request_id\":\"a\"}", "{\"kind\":\"completed\",\"request_id\":\"b\"}",
+                         "{\"kind\":\"denied\",\"request_id\":\"c\"}"};
+  uint64_t last = 0;
+  assert_int_equal(audit_append_batch_nowait(log, three, 3, &last, &e), SK_OK);
+  assert_int_equal(last, 4);
+  assert_int_equal(audit_size(log), 2); /* not durable, not visible */
+  char *js = NULL;
+  size_t len = 0;
+  assert_int_not_equal(audit_read(log, 3, &js, &len, &e), SK_OK);
+  audit_stats st;
+  audit_get_stats(log, &st);
+  uint64_t syncs = st.syncs;
+  assert_int_equal(st.deferred, 3);
+  uint64_t seq = 0;
+  assert_int_equal(audit_append(log, "{\"kind\":\"admitted\",\"request_id\":\"d\"}", &seq, &e), SK_OK);
+  assert_int_equal(seq, 5);
+  assert_int_equal(audit_size(log), 6); /* one sync carried all four */
+  audit_get_stats(log, &st);
+  assert_int_equal(st.syncs, syncs + 1);
+  assert_int_equal(audit_read(log, 4, &js, &len, &e), SK_OK);
+  assert_non_null(strstr(js, "\"request_id\":\"c\""));
+  sk_free(js);
+  assert_int_equal(audit_sync(log, 3, &e), SK_OK); /* already durable: no sync */
+  audit_get_stats(log, &st);
+  assert_int_equal(st.syncs, syncs + 1);
+  assert_int_equal(audit_append_batch_nowait(log, three, 2, &last, &e), SK_OK);
+  assert_int_equal(last, 7);
+  assert_int_equal(audit_sync(log, 8, &e), SK_EINVAL); /* never appended */
+  assert_int_equal(audit_sync(log, 6, &e), SK_OK);      /* one flush writes everything pending */
+  assert_int_equal(audit_size(log), 8);
+  assert_int_equal(audit_append_batch_nowait(log, three, 1, NULL, &e), SK_OK);
+  audit_close(log); /* writes the pending record */
+  assert_int_equal(audit_open(dir, NULL, &log, &e), SK_OK);
+  assert_int_equal(audit_size(log), 9);
+  audit_close(log);
+  audit_verify_result r;
+  assert_true(verify_dir(dir, &r));
+  assert_int_equal(r.records, 9);
+  /* a failed sync: audit_sync reports it, the log refuses from then on */
+  tu_tmpdir(dir, sizeof dir);
+  audit_opts o = {.fail_sync_after = 1};
+  assert_int_equal(audit_open(dir, &o, &log, &e), SK_OK);
+  assert_int_equal(audit_append_batch_nowait(log, three, 1, &last, &e), SK_OK);
+  assert_int_equal(audit_sync(log, last, &e), SK_EIO);
+  assert_int_equal(audit_sync(log, last, &e), SK_EIO);
+  assert_int_equal(audit_append_batch_nowait(log, three, 1, &last, &e), SK_EIO);
+  assert_int_equal(audit_size(log), 0);
+  audit_close(log);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(append_read_prove),
@@ -631,6 +693,7 @@ int main(void) {
       cmocka_unit_test(failed_sync_poisons_log),
       cmocka_unit_test(failed_sync_under_concurrency),
       cmocka_unit_test(preallocated_tail),
+      cmocka_unit_test(nowait_rides_on_group_commit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
