@@ -8,8 +8,8 @@
  * half: every parameter of the default ranking was chosen on it) and odd-numbered ones (held out).
  * --check: exit 1 unless the default method reaches the regression guard and the issue's floor
  * (recall@1 0.853, recall@5 0.975, a plain character-bigram BM25); exit 77 (skip) when the data
- * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, or weights
- * w0..w3 for bigram features, v0..v3 for word features); --fit searches the feature weights on the
+ * set is absent. --set changes one ranking parameter (k1b k1w bb bw wlb wsb wlw wsw, bd = boundary bigram weight, meta = 0/1 strip references to the document, or weights
+ * w0..w5 for bigram features, v0..v5 for word features, u0..u5 for kanji features; k1k bk wlk wsk for the kanji stream); --fit searches the feature weights on the
  * even half (coordinate ascent) and prints them with both halves' figures.
  * Run from the repository root. */
 #include <jansson.h>
@@ -29,9 +29,9 @@
 #define GOAL_R1 0.90
 #define GOAL_R5 0.98
 /* Regression guard asserted by --check: just below what the default reaches (all questions
- * 0.8748 / 0.9789; every 4th, as the sanitizer ctest runs, 0.8853 / 0.9817). */
-#define GUARD_R1 0.870
-#define GUARD_R5 0.976
+ * 0.8789 / 0.9810; every 4th, as the sanitizer ctest runs, 0.8924 / 0.9848). */
+#define GUARD_R1 0.875
+#define GUARD_R5 0.979
 /* Candidates per question kept for --fit (best by the current weights). */
 #define FIT_DEPTH 100
 #define MAX_DOCS 4096
@@ -91,8 +91,8 @@ static int set_param(ground_rank_params *p, const char *arg) {
   if (!eq) return 0;
   double v = atof(eq + 1);
   size_t l = (size_t)(eq - arg);
-  static const char *const names[] = {"k1b", "k1w", "bb", "bw", "wlb", "wsb", "wlw", "wsw"};
-  for (int i = 0; i < 8; i++)
+  static const char *const names[] = {"k1b", "k1w", "bb", "bw", "wlb", "wsb", "wlw", "wsw", "k1k", "bk", "wlk", "wsk"};
+  for (int i = 0; i < 12; i++)
     if (strlen(names[i]) == l && !strncmp(arg, names[i], l)) {
       switch (i) {
       case 0: p->k1[0] = v; break;
@@ -102,16 +102,24 @@ static int set_param(ground_rank_params *p, const char *arg) {
       case 4: p->win_long[0] = (int)v; break;
       case 5: p->win_short[0] = (int)v; break;
       case 6: p->win_long[1] = (int)v; break;
-      default: p->win_short[1] = (int)v; break;
+      case 7: p->win_short[1] = (int)v; break;
+      case 8: p->k1[2] = v; break;
+      case 9: p->b[2] = v; break;
+      case 10: p->win_long[2] = (int)v; break;
+      default: p->win_short[2] = (int)v; break;
       }
       return 1;
     }
+  if (l == 4 && !strncmp(arg, "meta", 4)) {
+    p->strip_meta = (int)v;
+    return 1;
+  }
   if (l == 2 && !strncmp(arg, "bd", 2)) {
     p->boundary_bigram = v;
     return 1;
   }
-  if (l == 2 && (arg[0] == 'w' || arg[0] == 'v') && arg[1] >= '0' && arg[1] < '0' + GROUND_RANK_NFEAT) {
-    p->weight[arg[0] == 'v'][arg[1] - '0'] = v;
+  if (l == 2 && (arg[0] == 'w' || arg[0] == 'v' || arg[0] == 'u') && arg[1] >= '0' && arg[1] < '0' + GROUND_RANK_NFEAT) {
+    p->weight[arg[0] == 'w' ? 0 : arg[0] == 'v' ? 1 : 2][arg[1] - '0'] = v;
     return 1;
   }
   return 0;
@@ -137,7 +145,7 @@ static void fit_eval(fitq *fq, size_t nfq, const int *chunk_doc, size_t n_chunk_
 }
 
 int main(int argc, char **argv) {
-  int check = 0, only = -1, show = 0, fit = 0;
+  int check = 0, only = -1, show = 0, fit = 0, title = 0;
   ground_rank_params prm = *ground_rank_defaults();
   int custom = 0;
   long limit = 0, stride = 1;
@@ -148,6 +156,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--stride") && i + 1 < argc) stride = atol(argv[++i]);
     else if (!strcmp(argv[i], "--show")) show = 1;
     else if (!strcmp(argv[i], "--fit")) fit = 1;
+    else if (!strcmp(argv[i], "--title")) title = 1;
     else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
       if (!set_param(&prm, argv[++i])) {
         fprintf(stderr, "unknown parameter %s\n", argv[i]);
@@ -159,6 +168,7 @@ int main(int argc, char **argv) {
   static const char *files[] = {"../shared/data/qa/jaquad/jaquad_dev_0000.json", "../shared/data/qa/jaquad/jaquad_dev_0001.json",
                                 "../shared/data/qa/jaquad/jaquad_dev_0002.json", "../shared/data/qa/jaquad/jaquad_dev_0003.json"};
   static const char *docs[MAX_DOCS];
+  static char *titled[MAX_DOCS]; /* --title: "# TITLE\n" + context */
   static q qs[MAX_QS];
   size_t nd = 0, nq = 0;
   json_t *roots[4] = {0};
@@ -182,6 +192,16 @@ int main(int argc, char **argv) {
         while (d < nd && strcmp(docs[d], ctx)) d++;
         if (d == nd) {
           if (nd == MAX_DOCS) continue;
+          const char *tt = json_string_value(json_object_get(art, "title"));
+          if (title && tt) {
+            size_t tl = strlen(tt), cl = strlen(ctx);
+            titled[nd] = sk_malloc(tl + cl + 4);
+            if (!titled[nd]) return 1;
+            memcpy(titled[nd], "# ", 2);
+            memcpy(titled[nd] + 2, tt, tl);
+            titled[nd][2 + tl] = '\n';
+            memcpy(titled[nd] + 3 + tl, ctx, cl + 1);
+          }
           docs[nd++] = ctx;
         }
         size_t qi;
@@ -211,7 +231,8 @@ int main(int argc, char **argv) {
     char path[32];
     snprintf(path, sizeof path, "%zu", d);
     /* one chunk per paragraph: the paragraph is the unit to find */
-    if (ground_index_put_text(ix, path, ground_hash(docs[d], strlen(docs[d])), docs[d], strlen(docs[d]),
+    const char *dt = titled[d] ? titled[d] : docs[d];
+    if (ground_index_put_text(ix, path, ground_hash(dt, strlen(dt)), dt, strlen(dt),
                               GROUND_CHUNK_MAX_BYTES, NULL, &err)) {
       fprintf(stderr, "doc %zu: %s\n", d, err.msg);
       return 1;
@@ -252,7 +273,7 @@ int main(int argc, char **argv) {
     fit_eval(fq, nfq, chunk_doc, n_chunk_doc, &prm, &t);
     tally_print("fit start", &t, 0);
     for (int round = 0; round < 3; round++) {
-      for (int w = 1; w < 2 * GROUND_RANK_NFEAT; w++) { /* bigram BM25 (w0) fixes the scale */
+      for (int w = 1; w < GROUND_STREAMS * GROUND_RANK_NFEAT; w++) { /* bigram BM25 (w0) fixes the scale */
         double *x = &prm.weight[w / GROUND_RANK_NFEAT][w % GROUND_RANK_NFEAT];
         double best_x = *x;
         long best = -1;
@@ -266,8 +287,8 @@ int main(int argc, char **argv) {
       }
       fit_eval(fq, nfq, chunk_doc, n_chunk_doc, &prm, &t);
       printf("round %d weights", round);
-      for (int st = 0; st < 2; st++) {
-        printf(" %s {", st ? "words" : "bigram");
+      for (int st = 0; st < GROUND_STREAMS; st++) {
+        printf(" %s {", st == 2 ? "kanji" : st ? "words" : "bigram");
         for (int f = 0; f < GROUND_RANK_NFEAT; f++) printf("%s%.2f", f ? ", " : "", prm.weight[st][f]);
         printf("}");
       }
@@ -308,7 +329,7 @@ int main(int argc, char **argv) {
       int rank = doc_rank(ranked, n, qs[i].doc);
       tally_add(&t, qs[i].num, rank);
       if (show && n && rank != 1)
-        printf("MISS q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].text, docs[qs[i].doc], top ? top : "");
+        printf("MISS #%zu r=%d q=%s\n  gold=%.150s\n  top=%.150s\n", qs[i].num, rank, qs[i].text, docs[qs[i].doc], top ? top : "");
       ground_hits_free(h, h ? n : 0);
       sk_free(rows);
     }
@@ -328,5 +349,6 @@ int main(int argc, char **argv) {
            GUARD_R1, GUARD_R5, FLOOR_R1, FLOOR_R5);
   ground_index_close(ix);
   for (int f = 0; f < 4; f++) json_decref(roots[f]);
+  for (size_t d = 0; d < nd; d++) sk_free(titled[d]);
   return fail && check && limit == 0 ? 1 : 0;
 }

@@ -36,11 +36,55 @@ static const char k_schema[] =
     "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);"
     "CREATE VIRTUAL TABLE IF NOT EXISTS fts_bi USING fts5(t, tokenize='unicode61 remove_diacritics 0');"
     "CREATE VIRTUAL TABLE IF NOT EXISTS fts_w USING fts5(t, tokenize='unicode61 remove_diacritics 0');"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_k USING fts5(t, tokenize='unicode61 remove_diacritics 0');"
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_bi_v USING fts5vocab(main, fts_bi, 'row');"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_k_v USING fts5vocab(main, fts_k, 'row');"
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_w_v USING fts5vocab(main, fts_w, 'row');";
 
 static int db_fail(sqlite3 *db, sk_err *err, const char *what) {
   return sk_err_set(err, SK_EIO, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+/* Schema 1 -> 2: the kanji stream (fts_k) was added; a collection made before it gets the kanji
+ * of every stored chunk indexed once, on first open (the chunk text is stored, no re-ingest). */
+static int migrate_kanji(sqlite3 *db, sk_err *err) {
+  sqlite3_stmt *st = NULL, *ins = NULL;
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, err, "upgrading the collection");
+  int rc = SK_OK, need = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema'", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    need = v && !strcmp((const char *)v, "1");
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  sk_buf tok;
+  sk_buf_init(&tok, GROUND_TOKENS_MAX_BYTES);
+  if (need) {
+    if (sqlite3_prepare_v2(db, "SELECT id, text FROM chunks", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO fts_k(rowid,t) VALUES(?,?)", -1, &ins, NULL) != SQLITE_OK)
+      rc = db_fail(db, err, "upgrading the collection");
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+      const char *t = (const char *)sqlite3_column_text(st, 1);
+      size_t n = (size_t)sqlite3_column_bytes(st, 1), nl = 0;
+      char *norm = NULL;
+      if (!t || ground_normalize(t, n, &norm, &nl, err)) continue; /* stored text was valid: skip oddities */
+      sk_buf_reset(&tok);
+      rc = ground_kanji(norm, nl, 0, &tok);
+      sk_free(norm);
+      if (rc) { rc = sk_err_set(err, rc, "upgrading the collection: token buffer"); break; }
+      sqlite3_reset(ins);
+      sqlite3_bind_int64(ins, 1, sqlite3_column_int64(st, 0));
+      sqlite3_bind_text(ins, 2, tok.len ? tok.data : "", (int)tok.len, SQLITE_STATIC);
+      if (sqlite3_step(ins) != SQLITE_DONE) rc = db_fail(db, err, "upgrading the collection");
+    }
+    if (!rc && sqlite3_exec(db, "UPDATE meta SET value='2' WHERE key='schema'", NULL, NULL, NULL) != SQLITE_OK)
+      rc = db_fail(db, err, "upgrading the collection");
+  }
+  sqlite3_finalize(st);
+  sqlite3_finalize(ins);
+  sk_buf_release(&tok);
+  if (sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc) rc = db_fail(db, err, "upgrading the collection");
+  return rc;
 }
 
 int ground_index_open(const char *db_path, ground_index **out, sk_err *err) {
@@ -62,7 +106,8 @@ int ground_index_open(const char *db_path, ground_index **out, sk_err *err) {
     ground_index_close(ix);
     return rc;
   }
-  int rrc = ground_rank_register(ix->db, err);
+  int rrc = migrate_kanji(ix->db, err);
+  if (!rrc) rrc = ground_rank_register(ix->db, err);
   if (rrc) {
     ground_index_close(ix);
     return rrc;
@@ -133,6 +178,7 @@ static int delete_file_rows(ground_index *ix, const char *path, int *found, sk_e
   static const char *const sql[] = {
       "DELETE FROM fts_bi WHERE rowid IN (SELECT c.id FROM chunks c JOIN files f ON c.file_id=f.id WHERE f.path=?1)",
       "DELETE FROM fts_w WHERE rowid IN (SELECT c.id FROM chunks c JOIN files f ON c.file_id=f.id WHERE f.path=?1)",
+      "DELETE FROM fts_k WHERE rowid IN (SELECT c.id FROM chunks c JOIN files f ON c.file_id=f.id WHERE f.path=?1)",
       "DELETE FROM chunks WHERE file_id IN (SELECT id FROM files WHERE path=?1)",
       "DELETE FROM files WHERE path=?1",
   };
@@ -144,7 +190,7 @@ static int delete_file_rows(ground_index *ix, const char *path, int *found, sk_e
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return db_fail(ix->db, err, "removing a file");
-    if (found && i == 3) *found = sqlite3_changes(ix->db) > 0;
+    if (found && i == 4) *found = sqlite3_changes(ix->db) > 0;
   }
   return SK_OK;
 }
@@ -167,7 +213,7 @@ int ground_index_put_text(ground_index *ix, const char *path, uint64_t hash, con
   if (rc) return rc;
   int own_tx = 1; /* a savepoint nests inside an outer BEGIN too */
   if (own_tx && (rc = exec(ix, "SAVEPOINT put", err))) { sk_free(ch); return rc; }
-  sqlite3_stmt *sf = NULL, *sc = NULL, *sb = NULL, *sw = NULL;
+  sqlite3_stmt *sf = NULL, *sc = NULL, *sb = NULL, *sw = NULL, *sk = NULL;
   sk_buf tok;
   sk_buf_init(&tok, GROUND_TOKENS_MAX_BYTES);
   char *norm = NULL;
@@ -176,7 +222,8 @@ int ground_index_put_text(ground_index *ix, const char *path, uint64_t hash, con
   if (sqlite3_prepare_v2(ix->db, "INSERT INTO files(path,hash,size_bytes,chunks,ingested_at) VALUES(?,?,?,?,?)", -1, &sf, NULL) ||
       sqlite3_prepare_v2(ix->db, "INSERT INTO chunks(file_id,seq,page,byte_start,byte_end,label,text) VALUES(?,?,?,?,?,?,?)", -1, &sc, NULL) ||
       sqlite3_prepare_v2(ix->db, "INSERT INTO fts_bi(rowid,t) VALUES(?,?)", -1, &sb, NULL) ||
-      sqlite3_prepare_v2(ix->db, "INSERT INTO fts_w(rowid,t) VALUES(?,?)", -1, &sw, NULL)) {
+      sqlite3_prepare_v2(ix->db, "INSERT INTO fts_w(rowid,t) VALUES(?,?)", -1, &sw, NULL) ||
+      sqlite3_prepare_v2(ix->db, "INSERT INTO fts_k(rowid,t) VALUES(?,?)", -1, &sk, NULL)) {
     rc = db_fail(ix->db, err, "preparing the insert");
     goto done;
   }
@@ -215,6 +262,9 @@ int ground_index_put_text(ground_index *ix, const char *path, uint64_t hash, con
     sk_buf_reset(&tok);
     if (ix->tagger && (rc = ground_words(ix->tagger, norm, nl, &tok, err))) goto done;
     if (put_tokens(ix, sw, cid, &tok)) { rc = db_fail(ix->db, err, "indexing words"); goto done; }
+    sk_buf_reset(&tok);
+    if ((rc = ground_kanji(norm, nl, 0, &tok))) { sk_err_set(err, rc, "chunk %zu: token buffer", k); goto done; }
+    if (put_tokens(ix, sk, cid, &tok)) { rc = db_fail(ix->db, err, "indexing kanji"); goto done; }
   }
   if (n_chunks) *n_chunks = nc;
 done:
@@ -222,6 +272,7 @@ done:
   sqlite3_finalize(sc);
   sqlite3_finalize(sb);
   sqlite3_finalize(sw);
+  sqlite3_finalize(sk);
   sk_buf_release(&tok);
   sk_free(norm);
   sk_free(ch);

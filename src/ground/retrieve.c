@@ -244,12 +244,13 @@ static int cover_rerank(sqlite3 *db, const sk_buf *bi, cand *acc, size_t na, sk_
 /* Fitted on the even-numbered questions of JaQuAD dev only (bench_ground_retrieval --fit); the
  * odd-numbered half is held out. See docs/ground.md for the figures. */
 static const ground_rank_params k_defaults = {
-    .k1 = {1.2, 1.2},
-    .b = {0.75, 0.75},
-    .win_long = {40, 15},
-    .win_short = {8, 4},
-    .weight = {{1.0, 1.4, 1.0, 0.5, 1.4, 0.0}, {0.3, 2.0, 0.2, 0.2, 0.0, 0.2}},
+    .k1 = {1.2, 1.2, 1.2},
+    .b = {0.75, 0.75, 0.75},
+    .win_long = {40, 15, 20},
+    .win_short = {8, 4, 4},
+    .weight = {{1.0, 1.4, 1.0, 0.5, 1.4, 0.0}, {0.3, 2.0, 0.2, 0.2, 0.0, 0.2}, {0.7, 0.0, 0.0, 0.0, 0.0, 0.0}},
     .boundary_bigram = 0.25,
+    .strip_meta = 1,
 };
 
 const ground_rank_params *ground_rank_defaults(void) { return &k_defaults; }
@@ -426,7 +427,7 @@ static int cmp_row(const void *a, const void *b) {
 void ground_rank_rescore(ground_rank_row *rows, size_t n, const ground_rank_params *p) {
   for (size_t i = 0; i < n; i++) {
     double v = 0;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < GROUND_STREAMS; s++)
       for (int f = 0; f < GROUND_RANK_NFEAT; f++) v += p->weight[s][f] * rows[i].f[s][f];
     rows[i].score = v;
   }
@@ -445,13 +446,13 @@ int ground_rank_candidates(ground_index *ix, const char *query, const ground_ran
   size_t nl = 0;
   int rc = ground_normalize(query, ql, &norm, &nl, err);
   if (rc) return sk_err_wrap(err, "query");
-  sk_buf tok[2];
-  sk_buf_init(&tok[0], GROUND_QUERY_MAX_BYTES * 4);
-  sk_buf_init(&tok[1], GROUND_QUERY_MAX_BYTES * 4);
-  frow *fr[2] = {NULL, NULL};
+  if (p->strip_meta) ground_query_strip_meta(norm, nl);
+  sk_buf tok[GROUND_STREAMS];
+  frow *fr[GROUND_STREAMS] = {NULL};
+  size_t nf[GROUND_STREAMS] = {0};
+  for (int s = 0; s < GROUND_STREAMS; s++) sk_buf_init(&tok[s], GROUND_QUERY_MAX_BYTES * 4);
   sk_buf ans;
   sk_buf_init(&ans, GROUND_ANSWER_PHRASES_MAX * 8);
-  size_t nf[2] = {0, 0};
   ground_rank_row *out = NULL;
   struct ground_tagger *tg = ground_index_tagger(ix);
   sqlite3 *db = ground_index_db(ix);
@@ -462,25 +463,38 @@ int ground_rank_candidates(ground_index *ix, const char *query, const ground_ran
   if (nk > GROUND_QUERY_TOKENS_MAX) nk = GROUND_QUERY_TOKENS_MAX;
   for (size_t i = 0; i < nk; i++) qw[i] = kind[i] == 2 ? 1.0 : p->boundary_bigram;
   if (tg && (rc = ground_words(tg, norm, nl, &tok[1], err))) goto done;
+  if ((rc = ground_kanji(norm, nl, 1, &tok[2]))) { rc = sk_err_set(err, rc, "query tokens"); goto done; }
   if ((rc = answer_phrases(norm, nl, &ans))) { rc = sk_err_set(err, rc, "answer phrases"); goto done; }
-  static const char *const tables[2] = {"fts_bi", "fts_w"};
-  for (int s = 0; s < 2; s++)
+  static const char *const tables[GROUND_STREAMS] = {"fts_bi", "fts_w", "fts_k"};
+  for (int s = 0; s < GROUND_STREAMS; s++) {
+    int used = 0; /* a stream no feature of which weighs is not queried */
+    for (int f = 0; f < GROUND_RANK_NFEAT; f++) used |= p->weight[s][f] != 0;
+    if (!used) continue;
     if ((rc = feature_stream(db, tables[s], &tok[s], s ? NULL : qw, s ? 0 : nk, s ? NULL : &ans, p, s, &fr[s], &nf[s], err)))
       goto done;
-  out = sk_calloc(nf[0] + nf[1] + 1, sizeof *out);
-  if (!out) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
-  double best[2] = {0, 0};
-  for (int s = 0; s < 2; s++)
+  }
+  size_t total = 1;
+  double best[GROUND_STREAMS] = {0};
+  for (int s = 0; s < GROUND_STREAMS; s++) {
+    total += nf[s];
     for (size_t i = 0; i < nf[s]; i++)
       if (fr[s][i].f[0] > best[s]) best[s] = fr[s][i].f[0];
-  size_t i0 = 0, i1 = 0, m = 0;
-  while (i0 < nf[0] || i1 < nf[1]) { /* merge the two id-sorted lists */
-    int64_t id = i0 < nf[0] && (i1 >= nf[1] || fr[0][i0].id <= fr[1][i1].id) ? fr[0][i0].id : fr[1][i1].id;
+  }
+  out = sk_calloc(total, sizeof *out);
+  if (!out) { rc = sk_err_set(err, SK_ENOMEM, "out of memory"); goto done; }
+  size_t at[GROUND_STREAMS] = {0}, m = 0;
+  for (;;) { /* merge the id-sorted lists */
+    int64_t id = INT64_MAX;
+    int any = 0;
+    for (int s = 0; s < GROUND_STREAMS; s++)
+      if (at[s] < nf[s] && fr[s][at[s]].id <= id) id = fr[s][at[s]].id, any = 1;
+    if (!any) break;
     ground_rank_row *r = &out[m++];
     r->id = id;
-    if (i0 < nf[0] && fr[0][i0].id == id) memcpy(r->f[0], fr[0][i0++].f, sizeof r->f[0]);
-    if (i1 < nf[1] && fr[1][i1].id == id) memcpy(r->f[1], fr[1][i1++].f, sizeof r->f[1]);
-    for (int s = 0; s < 2; s++) r->f[s][0] = best[s] > 0 ? r->f[s][0] / best[s] : 0;
+    for (int s = 0; s < GROUND_STREAMS; s++) {
+      if (at[s] < nf[s] && fr[s][at[s]].id == id) memcpy(r->f[s], fr[s][at[s]++].f, sizeof r->f[s]);
+      r->f[s][0] = best[s] > 0 ? r->f[s][0] / best[s] : 0;
+    }
   }
   ground_rank_rescore(out, m, p);
   *rows = out;
@@ -488,10 +502,10 @@ int ground_rank_candidates(ground_index *ix, const char *query, const ground_ran
   out = NULL;
 done:
   sk_free(out);
-  sk_free(fr[0]);
-  sk_free(fr[1]);
-  sk_buf_release(&tok[0]);
-  sk_buf_release(&tok[1]);
+  for (int s = 0; s < GROUND_STREAMS; s++) {
+    sk_free(fr[s]);
+    sk_buf_release(&tok[s]);
+  }
   sk_buf_release(&ans);
   sk_free(norm);
   return rc;

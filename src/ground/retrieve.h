@@ -36,17 +36,21 @@ typedef enum ground_fusion {
  * 1 = MeCab words) the sk_rank features (rank.h: BM25, coverage, best long/short window) of
  * every chunk matching a query term, combined linearly; BM25 is first divided by the stream's
  * best candidate so that it lies in 0..1 like the others. */
+/* Token streams: 0 character bigrams, 1 MeCab words, 2 single kanji (text.h). */
+#define GROUND_STREAMS 3
+
 typedef struct ground_rank_params {
-  double k1[2], b[2];
-  int win_long[2], win_short[2];             /* tokens */
-  double weight[2][GROUND_RANK_NFEAT];       /* per stream and feature */
+  double k1[GROUND_STREAMS], b[GROUND_STREAMS];
+  int win_long[GROUND_STREAMS], win_short[GROUND_STREAMS]; /* tokens */
+  double weight[GROUND_STREAMS][GROUND_RANK_NFEAT];       /* per stream and feature */
   double boundary_bigram;                    /* query-term weight of a bigram straddling content and a particle */
+  int strip_meta;                            /* 1: blank references to the document itself (ground_query_strip_meta) */
 } ground_rank_params;
 
 typedef struct ground_rank_row {
   int64_t id; /* chunk id */
   double score;
-  double f[2][GROUND_RANK_NFEAT]; /* features per stream (BM25 already divided by the best) */
+  double f[GROUND_STREAMS][GROUND_RANK_NFEAT]; /* features per stream (BM25 already divided by the best) */
 } ground_rank_row;
 
 /* The built-in parameters (fitted on half of JaQuAD dev; see docs/ground.md). */

@@ -48,6 +48,23 @@ int ground_is_word_cp(unsigned cp) {
   }
 }
 
+int ground_kanji(const char *norm, size_t n, int query, sk_buf *out) {
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t l = sk_utf8_decode(norm + i, n - i, &cp);
+    if (l == 0) { i++; continue; }
+    int keep = (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF);
+    if (query && (cp == 0x4F55 /* 何 */ || cp == 0x8AB0 /* 誰 */ || cp == 0x5E7E /* 幾 */)) keep = 0;
+    if (keep) {
+      int rc = sk_buf_append(out, norm + i, l);
+      if (rc == SK_OK) rc = sk_buf_append_byte(out, ' ');
+      if (rc) return rc;
+    }
+    i += l;
+  }
+  return SK_OK;
+}
+
 int ground_bigrams(const char *norm, size_t n, sk_buf *out) {
   size_t i = 0, prev_at = 0, prev_len = 0, run = 0;
   while (i < n) {
@@ -276,4 +293,41 @@ int ground_query_bigrams_kind(ground_tagger *t, const char *norm, size_t n, sk_b
   }
   sk_free(flag);
   return rc ? sk_err_set(err, rc, "query tokens") : SK_OK;
+}
+
+/* Phrases of ground_query_strip_meta (normalised: NFKC + casefold leave them unchanged). */
+static const char *const k_meta_refs[] = {"この文書", "この文章", "この記事", "この段落", "この資料", "本文中", "本文"};
+static const char *const k_meta_verbs[] = {"説明", "紹介", "挙げ", "書か", "書い", "書き", "言及", "表現", "取り上げ",
+                                           "指摘", "述べ", "記述", "記載", "言っ", "言わ", "比較", "よると", "によれば"};
+static const char *const k_meta_orders[] = {"答えなさい", "答えよ", "取り出しなさい", "抜き出しなさい", "抜き出せ",
+                                            "書きなさい", "述べなさい"};
+
+/* 1 when the code point ending just before byte j of s is a kanji (本文 inside 日本文化 is no
+ * reference to the text). */
+static int kanji_before(const char *s, size_t j) {
+  size_t k = j;
+  while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80) k--;
+  if (k == 0 || j - k != 2) return 0; /* a kanji is 3 bytes: lead + 2 continuation bytes */
+  uint32_t cp = 0;
+  if (!sk_utf8_decode(s + k - 1, 3, &cp)) return 0;
+  return cp >= 0x4E00 && cp <= 0x9FFF;
+}
+
+/* Blanks every occurrence of each phrase of list k in s[0..n) (not preceded by a kanji when
+ * whole_word); returns how many. */
+static size_t blank_all(char *s, size_t n, const char *const *k, size_t nk, int whole_word) {
+  size_t got = 0;
+  for (size_t i = 0; i < nk; i++) {
+    size_t l = strlen(k[i]);
+    for (size_t j = 0; j + l <= n; j++)
+      if (!memcmp(s + j, k[i], l) && !(whole_word && kanji_before(s, j))) memset(s + j, ' ', l), j += l - 1, got++;
+  }
+  return got;
+}
+
+size_t ground_query_strip_meta(char *norm, size_t n) {
+  size_t got = blank_all(norm, n, k_meta_orders, sizeof k_meta_orders / sizeof k_meta_orders[0], 0);
+  size_t refs = blank_all(norm, n, k_meta_refs, sizeof k_meta_refs / sizeof k_meta_refs[0], 1);
+  if (refs) got += refs + blank_all(norm, n, k_meta_verbs, sizeof k_meta_verbs / sizeof k_meta_verbs[0], 0);
+  return got;
 }

@@ -30,6 +30,13 @@ int ground_normalize(const char *s, size_t n, char **out, size_t *out_len, sk_er
  * Returns SK_OK or SK_ELIMIT/SK_ENOMEM from the buffer. */
 int ground_bigrams(const char *norm, size_t n, sk_buf *out);
 
+/* Appends every kanji (CJK unified ideograph) of normalised text to out as its own token,
+ * space-separated, in order: the third stream. Kanji are morphemes, so a passage that says 死去
+ * shares 死 with a question that says 死んだ, and 誕生 / 生まれ share 生, where neither the
+ * bigrams nor MeCab's base forms meet. With query != 0 the interrogative kanji 何 誰 幾 are left
+ * out (they name what is asked, never what the passage says). */
+int ground_kanji(const char *norm, size_t n, int query, sk_buf *out);
+
 /* A MeCab tagger (opaque). One per thread: MeCab lattices are not shared. */
 typedef struct ground_tagger ground_tagger;
 
@@ -54,6 +61,16 @@ int ground_query_bigrams(ground_tagger *t, const char *norm, size_t n, sk_buf *o
  * tagger every token is written with kind 2. */
 int ground_query_bigrams_kind(ground_tagger *t, const char *norm, size_t n, sk_buf *out, unsigned char *kind,
                               size_t kind_max, size_t *n_kind, sk_err *err);
+
+/* Blanks, in place (bytes become spaces, the length is kept), the parts of a normalised question
+ * that talk about the document or the task rather than its content: a reference to the text
+ * itself (この文書 この文章 この記事 この段落 本文 文中 上の文 …) and, when the question holds such a
+ * reference, the reporting verbs around it (説明 紹介 挙げ 書か/書い/書き 言及 表現 取り上げ 指摘 述べ
+ * 記述 記載 言っ 比較 …); instructions such as 答えなさい / 取り出しなさい / 抜き出しなさい always.
+ * "この文書で紹介している説では" then searches for 説, not for paragraphs about documents. A fixed
+ * list of the language's reading-comprehension phrasing, not fitted to a data set. Returns the
+ * number of phrases blanked. */
+size_t ground_query_strip_meta(char *norm, size_t n);
 
 /* 1 when the code point is a letter or digit (Unicode L* or N*), else 0. */
 int ground_is_word_cp(unsigned cp);

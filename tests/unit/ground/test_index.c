@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "base/alloc.h"
 #include "ground/index.h"
 #include "ground/ingest.h"
 #include "ground/retrieve.h"
+#include "ground/text.h"
 
 static void write_file(const char *path, const void *data, size_t n) {
   FILE *f = fopen(path, "wb");
@@ -158,8 +160,87 @@ static void hostile_files_give_clear_errors(void **state) {
   rmdir(dir);
 }
 
+/* References to the document itself are blanked, content and look-alikes (日本文化) are kept. */
+static void strip_meta_keeps_content(void **state) {
+  (void)state;
+  char q1[] = "この文書では、バヤズィトのどこへの遠征を説明しているか?";
+  assert_int_equal(ground_query_strip_meta(q1, strlen(q1)), 2);
+  assert_null(strstr(q1, "文書"));
+  assert_null(strstr(q1, "説明"));
+  assert_non_null(strstr(q1, "バヤズィトのどこへの遠征を"));
+  char q2[] = "日本文化の説明は何?"; /* no reference: 本文 inside 日本文化, 説明 is content */
+  assert_int_equal(ground_query_strip_meta(q2, strlen(q2)), 0);
+  assert_string_equal(q2, "日本文化の説明は何?");
+  char q3[] = "東大寺を建てた天皇の名前を答えなさい。";
+  assert_int_equal(ground_query_strip_meta(q3, strlen(q3)), 1);
+  assert_non_null(strstr(q3, "天皇の名前を"));
+  assert_null(strstr(q3, "答え"));
+  assert_int_equal(strlen(q3), strlen("東大寺を建てた天皇の名前を答えなさい。")); /* length kept */
+}
+
+static int64_t count_rows(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+/* Single kanji as tokens (interrogatives dropped on the query side); a schema-1 collection,
+ * which has no kanji rows, gets them from the stored chunk text on open. */
+static void kanji_stream_and_schema1_upgrade(void **state) {
+  (void)state;
+  sk_buf b;
+  sk_buf_init(&b, 256);
+  assert_int_equal(ground_kanji("誰が死んだ?", strlen("誰が死んだ?"), 1, &b), SK_OK);
+  assert_int_equal(b.len, strlen("死 "));
+  assert_memory_equal(b.data, "死 ", b.len);
+  sk_buf_reset(&b);
+  assert_int_equal(ground_kanji("誰が死去abc", strlen("誰が死去abc"), 0, &b), SK_OK);
+  assert_int_equal(b.len, strlen("誰 死 去 "));
+  assert_memory_equal(b.data, "誰 死 去 ", b.len);
+  sk_buf_release(&b);
+  char dir[] = "/tmp/sk_ground_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char db[256];
+  snprintf(db, sizeof db, "%s/k.db", dir);
+  ground_index *ix = NULL;
+  sk_err err;
+  assert_int_equal(ground_index_open(db, &ix, &err), SK_OK);
+  const char *docs[] = {"女王は1603年に死去した。", "女王は戴冠式で王冠を戴いた。"};
+  for (size_t d = 0; d < 2; d++) {
+    char path[16];
+    snprintf(path, sizeof path, "%zu", d);
+    assert_int_equal(ground_index_put_text(ix, path, ground_hash(docs[d], strlen(docs[d])), docs[d], strlen(docs[d]), 0, NULL, &err), SK_OK);
+  }
+  sqlite3 *h = ground_index_db(ix);
+  assert_int_equal(count_rows(h, "SELECT count(*) FROM fts_k"), 2);
+  assert_int_equal(count_rows(h, "SELECT count(*) FROM meta WHERE key='schema' AND value='2'"), 1);
+  /* make it look like a collection written before the kanji table */
+  assert_int_equal(sqlite3_exec(h, "DELETE FROM fts_k; UPDATE meta SET value='1' WHERE key='schema'", NULL, NULL, NULL), SQLITE_OK);
+  ground_index_close(ix);
+  assert_int_equal(ground_index_open(db, &ix, &err), SK_OK);
+  h = ground_index_db(ix);
+  assert_int_equal(count_rows(h, "SELECT count(*) FROM fts_k"), 2);
+  assert_int_equal(count_rows(h, "SELECT count(*) FROM fts_k WHERE fts_k MATCH '\"去\"'"), 1);
+  assert_int_equal(count_rows(h, "SELECT count(*) FROM meta WHERE key='schema' AND value='2'"), 1);
+  ground_hit *hits = NULL;
+  size_t n = 0;
+  assert_int_equal(ground_retrieve(ix, "女王は死んだか？", 2, GROUND_FUSE_DEFAULT, &hits, &n, &err), SK_OK);
+  assert_true(n >= 1);
+  assert_string_equal(hits[0].source, "0"); /* 死 of 死んだ meets 死去 */
+  ground_hits_free(hits, n);
+  ground_index_close(ix);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(strip_meta_keeps_content),
+                                     cmocka_unit_test(kanji_stream_and_schema1_upgrade),
+                                     cmocka_unit_test(retrieve_finds_article_and_reingest_skips),
                                      cmocka_unit_test(hostile_files_give_clear_errors),
                                      cmocka_unit_test(ranking_features_answer_type)};
   return cmocka_run_group_tests(tests, NULL, NULL);
