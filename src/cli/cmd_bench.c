@@ -36,7 +36,7 @@ static const char k_help[] =
     "      --json           one JSON object on stdout\n"
     "  -h, --help           this help\n"
     "\n"
-    "SEKISHO_CPU=scalar|avx2|avx512 caps the kernel level (default: the best this CPU has).\n";
+    "SEKISHO_CPU=scalar|avx2|avx512|amx caps the kernel level (default: the best this CPU has).\n";
 
 static double now_s(void) {
   struct timespec ts;
