@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,6 +26,9 @@ struct gguf_file {
   const uint8_t *base;
   uint64_t size;
   int mapped; /* 1: base is our mmap, unmap on close */
+  void *map_base;   /* what to munmap (the copy's region starts before base: alignment) */
+  size_t map_bytes; /* its length */
+  int copied;       /* 1: GGUF_LOAD_HUGE copy */
   uint32_t version;
   uint32_t alignment;
   uint64_t data_offset;
@@ -343,7 +347,35 @@ int gguf_open_memory(const void *data, size_t size_bytes, gguf_file **out, sk_er
   return open_common(f, out, err);
 }
 
+#define GGUF_HUGE_PAGE ((size_t)2 << 20) /* x86-64 / arm64 (4 KiB granule) PMD page */
+
+/* 1 unless /sys/kernel/mm/transparent_hugepage/enabled says [never] (or does not exist). */
+static int thp_available(void) {
+  FILE *fp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!fp) return 0;
+  char line[128] = {0};
+  int ok = fgets(line, sizeof line, fp) != NULL && strstr(line, "[never]") == NULL;
+  fclose(fp);
+  return ok;
+}
+
+/* Reads exactly n bytes from fd's start; 0 or -1. */
+static int read_all(int fd, uint8_t *p, size_t n) {
+  size_t off = 0;
+  while (off < n) {
+    ssize_t r = pread(fd, p + off, n - off, (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    off += (size_t)r;
+  }
+  return 0;
+}
+
 int gguf_open(const char *path, gguf_file **out, sk_err *err) {
+  return gguf_open_ex(path, GGUF_LOAD_MAP, out, err);
+}
+
+int gguf_open_ex(const char *path, gguf_load how, gguf_file **out, sk_err *err) {
   *out = NULL;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sk_err_set(err, SK_EIO, "cannot open '%s': %s", path, strerror(errno));
@@ -357,17 +389,49 @@ int gguf_open(const char *path, gguf_file **out, sk_err *err) {
     return sk_err_set(err, SK_EFORMAT, "'%s' is too small (%lld bytes) to be a GGUF file", path,
                       (long long)st.st_size);
   }
-  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const size_t size = (size_t)st.st_size;
+  int copied = 0;
+  void *map = MAP_FAILED, *region = MAP_FAILED;
+  size_t region_bytes = 0;
+  if (how == GGUF_LOAD_AUTO)
+    how = (uint64_t)st.st_size >= GGUF_HUGE_MIN_BYTES && thp_available() ? GGUF_LOAD_HUGE
+                                                                         : GGUF_LOAD_MAP;
+  if (how == GGUF_LOAD_HUGE) {
+    region_bytes = (size + 2 * GGUF_HUGE_PAGE - 1) / GGUF_HUGE_PAGE * GGUF_HUGE_PAGE;
+    region = mmap(NULL, region_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region != MAP_FAILED) {
+      uint8_t *p = (uint8_t *)(((uintptr_t)region + GGUF_HUGE_PAGE - 1) &
+                               ~(uintptr_t)(GGUF_HUGE_PAGE - 1));
+      (void)madvise(p, size, MADV_HUGEPAGE); /* advice: without THP it is plain memory */
+      if (read_all(fd, p, size) == 0 && mprotect(p, size, PROT_READ) == 0) {
+        map = p;
+        copied = 1;
+      } else {
+        munmap(region, region_bytes);
+        region = MAP_FAILED;
+      }
+    }
+  }
+  if (map == MAP_FAILED) {
+    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Page-cache misses then read ahead in 2 MiB folios that map with one TLB entry each. */
+    if (map != MAP_FAILED) (void)madvise(map, size, MADV_HUGEPAGE);
+    region = map;
+    region_bytes = size;
+  }
   close(fd);
   if (map == MAP_FAILED) return sk_err_set(err, SK_EIO, "cannot map '%s': %s", path, strerror(errno));
   gguf_file *f = sk_calloc(1, sizeof *f);
   if (!f) {
-    munmap(map, (size_t)st.st_size);
+    munmap(region, region_bytes);
     return sk_err_set(err, SK_ENOMEM, "out of memory");
   }
   f->base = map;
   f->size = (uint64_t)st.st_size;
   f->mapped = 1;
+  f->map_base = region;
+  f->map_bytes = region_bytes;
+  f->copied = copied;
   int rc = open_common(f, out, err);
   if (rc) sk_err_wrap(err, "%s", path);
   return rc;
@@ -380,10 +444,11 @@ void gguf_close(gguf_file *f) {
   sk_free(f->tensors);
   sk_free(f->kv_hash);
   sk_free(f->t_hash);
-  if (f->mapped) munmap((void *)f->base, (size_t)f->size);
+  if (f->mapped) munmap(f->map_base, f->map_bytes);
   sk_free(f);
 }
 
+int gguf_is_copied(const gguf_file *f) { return f->copied; }
 uint32_t gguf_version(const gguf_file *f) { return f->version; }
 uint32_t gguf_alignment(const gguf_file *f) { return f->alignment; }
 uint64_t gguf_file_size(const gguf_file *f) { return f->size; }

@@ -3,6 +3,7 @@
  * output resolved. The weights stay in the file mapping: nothing is copied. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -319,12 +320,22 @@ static void count_params(eng_model *m) {
   m->max_in = mx;
 }
 
+/* SEKISHO_WEIGHTS=map|huge overrides where the weights go (default auto, see gguf_load): the
+ * copy onto 2 MiB pages made Llama-3.2-1B Q8_0 decode 10.2 → 12.5 t/s (2 threads) on a machine
+ * whose page cache held only 58% of that file in 2 MiB folios. */
+static gguf_load weights_load(void) {
+  const char *env = getenv("SEKISHO_WEIGHTS");
+  if (env && !strcmp(env, "map")) return GGUF_LOAD_MAP;
+  if (env && !strcmp(env, "huge")) return GGUF_LOAD_HUGE;
+  return GGUF_LOAD_AUTO;
+}
+
 int eng_model_open(const char *path, const eng_model_params *params, eng_model **out,
                    sk_err *err) {
   *out = NULL;
   eng_model *m = sk_calloc(1, sizeof *m);
   if (!m) return sk_err_set(err, SK_ENOMEM, "out of memory for the model");
-  int rc = gguf_open(path, &m->gf, err);
+  int rc = gguf_open_ex(path, weights_load(), &m->gf, err);
   if (rc) goto fail;
   if ((rc = read_hparams(m, err))) goto fail;
   m->layers = sk_calloc(m->hp.n_layer, sizeof *m->layers);

@@ -78,6 +78,43 @@ static void oracle_models_parse(void **state) {
 
 /* Every prefix of a real file shorter than its header must fail cleanly, and so must a file
  * whose tensor data is cut. Byte flips in the header must either parse or fail cleanly. */
+/* The copy onto 2 MiB pages (GGUF_LOAD_HUGE) holds the same bytes as the mapping: every
+ * tensor's data compares equal, the data is aligned as the file says, and AUTO keeps small
+ * files mapped. */
+static void load_modes_agree(void **state) {
+  (void)state;
+  int seen = 0;
+  for (size_t i = 0; i < sizeof k_models / sizeof k_models[0]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, ORACLE "%s", k_models[i]);
+    if (!have(path)) {
+      printf("skip: %s absent\n", path);
+      continue;
+    }
+    seen++;
+    gguf_file *fm, *fh, *fa;
+    sk_err err;
+    if (gguf_open_ex(path, GGUF_LOAD_MAP, &fm, &err)) fail_msg("%s: %s", path, err.msg);
+    if (gguf_open_ex(path, GGUF_LOAD_HUGE, &fh, &err)) fail_msg("%s: %s", path, err.msg);
+    if (gguf_open_ex(path, GGUF_LOAD_AUTO, &fa, &err)) fail_msg("%s: %s", path, err.msg);
+    assert_int_equal(gguf_is_copied(fm), 0);
+    assert_int_equal(gguf_is_copied(fh), 1); /* anonymous memory is available here */
+    if (gguf_file_size(fa) < GGUF_HUGE_MIN_BYTES) assert_int_equal(gguf_is_copied(fa), 0);
+    assert_int_equal(gguf_tensor_count(fm), gguf_tensor_count(fh));
+    assert_int_equal(gguf_kv_count(fm), gguf_kv_count(fh));
+    for (size_t t = 0; t < gguf_tensor_count(fm); t++) {
+      const gguf_tensor *a = gguf_tensor_at(fm, t), *b = gguf_tensor_at(fh, t);
+      assert_int_equal(a->size_bytes, b->size_bytes);
+      assert_int_equal((uintptr_t)b->data % gguf_alignment(fh), 0);
+      assert_memory_equal(a->data, b->data, a->size_bytes);
+    }
+    gguf_close(fa);
+    gguf_close(fh);
+    gguf_close(fm);
+  }
+  if (!seen) printf("skip: no oracle model under " ORACLE "\n");
+}
+
 static void truncation_and_corruption_fail_cleanly(void **state) {
   (void)state;
   const char *path = ORACLE "stories260K-f32.gguf";
@@ -155,6 +192,7 @@ static void hostile_counts_do_not_allocate(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(oracle_models_parse),
+      cmocka_unit_test(load_modes_agree),
       cmocka_unit_test(truncation_and_corruption_fail_cleanly),
       cmocka_unit_test(hostile_counts_do_not_allocate),
   };
