@@ -36,7 +36,9 @@ static const char k_help[] =
     "      --json           one JSON object on stdout\n"
     "  -h, --help           this help\n"
     "\n"
-    "SEKISHO_CPU=scalar|avx2|avx512|amx caps the kernel level (default: the best this CPU has).\n";
+    "SEKISHO_CPU=scalar|avx2|avx512|amx caps the kernel level (default: the best this CPU has).\n"
+    "SEKISHO_WEIGHTS=map|huge: map the model file, or copy it onto 2 MiB pages (default: copy\n"
+    "when transparent huge pages are on and the file is >= 64 MiB and <= half of MemAvailable).\n";
 
 static double now_s(void) {
   struct timespec ts;

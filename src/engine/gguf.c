@@ -359,6 +359,18 @@ static int thp_available(void) {
   return ok;
 }
 
+/* MemAvailable of /proc/meminfo in bytes (0 when unknown). */
+static uint64_t mem_available(void) {
+  FILE *fp = fopen("/proc/meminfo", "r");
+  if (!fp) return 0;
+  char line[128];
+  unsigned long long kib = 0;
+  while (fgets(line, sizeof line, fp))
+    if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) break;
+  fclose(fp);
+  return (uint64_t)kib * 1024;
+}
+
 /* Reads exactly n bytes from fd's start; 0 or -1. */
 static int read_all(int fd, uint8_t *p, size_t n) {
   size_t off = 0;
@@ -394,8 +406,10 @@ int gguf_open_ex(const char *path, gguf_load how, gguf_file **out, sk_err *err) 
   void *map = MAP_FAILED, *region = MAP_FAILED;
   size_t region_bytes = 0;
   if (how == GGUF_LOAD_AUTO)
-    how = (uint64_t)st.st_size >= GGUF_HUGE_MIN_BYTES && thp_available() ? GGUF_LOAD_HUGE
-                                                                         : GGUF_LOAD_MAP;
+    how = (uint64_t)st.st_size >= GGUF_HUGE_MIN_BYTES && thp_available() &&
+                  (uint64_t)st.st_size <= mem_available() / 2
+              ? GGUF_LOAD_HUGE
+              : GGUF_LOAD_MAP;
   if (how == GGUF_LOAD_HUGE) {
     region_bytes = (size + 2 * GGUF_HUGE_PAGE - 1) / GGUF_HUGE_PAGE * GGUF_HUGE_PAGE;
     region = mmap(NULL, region_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

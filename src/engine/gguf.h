@@ -69,7 +69,9 @@ typedef enum gguf_load {
   GGUF_LOAD_MAP,  /* mmap the file (shared page cache, no copy) */
   GGUF_LOAD_HUGE, /* read it into private anonymous memory advised onto 2 MiB pages (THP);
                    * falls back to the mapping when that memory cannot be had */
-  GGUF_LOAD_AUTO  /* HUGE for files of at least GGUF_HUGE_MIN_BYTES when THP is not disabled */
+  GGUF_LOAD_AUTO  /* HUGE for files of at least GGUF_HUGE_MIN_BYTES when THP is not disabled
+                   * and the file takes at most half of MemAvailable (a copy cannot be paged
+                   * back to the file under memory pressure; the mapping can) */
 } gguf_load;
 /* Files smaller than this fit the TLB's reach on 4 KiB pages well enough (≈ 2k entries × 4 KiB
  * = 8 MiB on current x86) that a copy would buy little and cost load time. */
