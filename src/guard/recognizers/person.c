@@ -306,18 +306,21 @@ static bool mecab_parse(pii_doc *d, size_t a, size_t b) {
 /* True when the dictionary holds a word that is exactly s[st,en) and is not a person's name
  * (新築, 芝居, 西側, 厄介): one trie lookup at st instead of a sentence parse. MeCab's best path
  * then takes that word whole; a name is never read there. Surfaces that are also 人名 entries
- * (清) are left to the parse. */
-static bool common_word_at(pii_doc *d, size_t st, size_t en) {
+ * (清) are left to the parse. proper_only (a given name alone after 妻の/母の: every token must
+ * be a proper noun): a common noun (記憶, 手紙, 母) is rejected the same way, and surfaces that
+ * also have a proper-noun entry are left to the parse. */
+static bool common_word_at(pii_doc *d, size_t st, size_t en, bool proper_only) {
   mecab_lattice_t *lat = d->mecab_lattice;
   const char *s = d->n.s;
-  bool common = false, person = false;
+  bool common = false, special = false;
+  const uint8_t want = proper_only ? (uint8_t)(PC_PERSON | PC_PROPER) : (uint8_t)PC_PERSON;
   for (const mecab_node_t *n = mecab_model_lookup(d->sc->mecab_model, s + st, s + en, lat); n; n = n->bnext) {
     if (n->stat != MECAB_NOR_NODE || n->length != en - st) continue;
-    if (pos_class(d, n) & PC_PERSON) person = true;
+    if (pos_class(d, n) & want) special = true;
     else common = true;
   }
   mecab_lattice_clear(lat); /* frees the looked-up nodes; the cached parse lives in mc_nodes */
-  return common && !person;
+  return common && !special;
 }
 
 /* ---- parse memo: templated records repeat the same sentence windows (担当の佐藤が…), and a
@@ -396,7 +399,7 @@ void pii_person_release(pii_doc *d) {
 static bool mecab_check(pii_doc *d, size_t st, size_t en, bool proper_only) {
   if (!d->sc->mecab_model) return false;
   if (!(d->mc_end && st >= d->mc_start && en <= d->mc_end)) {
-    if (!proper_only && mecab_ready(d) && common_word_at(d, st, en)) return false;
+    if (mecab_ready(d) && common_word_at(d, st, en, proper_only)) return false;
     size_t a, b;
     sentence(d, st, en, &a, &b);
     if (!memo_get(d, a, b)) {
