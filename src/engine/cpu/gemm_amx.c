@@ -87,7 +87,6 @@ typedef struct amx_tilecfg {
 _Static_assert(sizeof(amx_tilecfg) == 64, "tile configuration is 64 bytes");
 
 /* The repacked panel of one chunk: codes in B-tile order, then per-sub-block scales. */
-#define AMX_LAG4 2 /* block32: sub-blocks between the tile stores and the loads of their sums */
 typedef struct amx_panel {
   _Alignas(64) int8_t codes[AMX_PANEL * AMX_KC];
   _Alignas(64) int8_t stage[AMX_PANEL][AMX_KC]; /* codes row-major before the transposition */
@@ -96,8 +95,6 @@ typedef struct amx_panel {
   _Alignas(64) float fa[AMX_TB][AMX_KC / AMX_MIN_SUB];    /* activation scale per sub-block */
   _Alignas(64) float ab[AMX_KC / 32][AMX_TB];             /* d_a · Σ a per 32 (Q8_K bsums) */
   _Alignas(64) int32_t c[4][AMX_TM * 16]; /* int32 sums of the last four sub-blocks */
-  _Alignas(64) int32_t c4[AMX_LAG4 + 1][4][AMX_TM * 16]; /* block32: the four tiles of two sub-blocks */
-  _Alignas(64) float acc[AMX_TB][AMX_PANEL];  /* block32: 32 tokens × 32 rows, over a chunk */
 } amx_panel;
 
 #define AMX_FA_STRIDE (AMX_KC / AMX_MIN_SUB) /* floats between two tokens' rows of fa */
@@ -366,79 +363,6 @@ static inline void block16(uint32_t wtype, const uint8_t *a, size_t act_stride, 
   for (int t = 0; t < AMX_TM; t++) _mm512_mask_storeu_ps(out + (size_t)t * out_stride, m, acc[t]);
 }
 
-/* 32 tokens × 32 rows over one chunk: per sub-block, two A tiles (token halves) and two B tiles
- * (row halves) give four independent tile products (the unit pipelines them; block16's single
- * chain waits on each product's latency), stored to c4[s & 1] and scaled into p->acc one
- * sub-block later, while the next four products run. Accumulators live in p->acc (L1): 64 rows
- * of 16 floats do not fit in registers. */
-#define AMX_STEP4(s)                                                                               \
-  do {                                                                                             \
-    const uint8_t *as_ = a + act_off(wtype, k0 + (s) * ks);                                        \
-    const int8_t *bs_ = bp + (size_t)(s) * ks * AMX_PANEL;                                         \
-    int32_t(*cs_)[AMX_TM * 16] = p->c4[(s) % (AMX_LAG4 + 1)];                                                   \
-    _tile_loadd(T_A0, as_, (long)act_stride);                                                      \
-    _tile_loadd(T_A1, as_ + AMX_TM * act_stride, (long)act_stride);                                \
-    _tile_loadd(T_B0, bs_, 64);                                                                    \
-    _tile_loadd(T_B1, bs_ + 16 * ks, 64);                                                          \
-    _tile_zero(T_C00);                                                                             \
-    _tile_zero(T_C01);                                                                             \
-    _tile_zero(T_C10);                                                                             \
-    _tile_zero(T_C11);                                                                             \
-    _tile_dpbssd(T_C00, T_A0, T_B0);                                                               \
-    _tile_dpbssd(T_C01, T_A0, T_B1);                                                               \
-    _tile_dpbssd(T_C10, T_A1, T_B0);                                                               \
-    _tile_dpbssd(T_C11, T_A1, T_B1);                                                               \
-    _tile_stored(T_C00, cs_[0], 64);                                                               \
-    _tile_stored(T_C01, cs_[1], 64);                                                               \
-    _tile_stored(T_C10, cs_[2], 64);                                                               \
-    _tile_stored(T_C11, cs_[3], 64);                                                               \
-  } while (0)
-
-static inline void block32(uint32_t wtype, const uint8_t *a, size_t act_stride, int k0, int kc,
-                           amx_panel *p, float *out, size_t out_stride, __mmask16 m0,
-                           __mmask16 m1, int first) {
-  const int ks = wtype == GTYPE_Q6_K ? 16 : 32, ns = kc / ks;
-  const int8_t *bp = p->codes;
-  for (int t = 0; t < AMX_TB; t++) {
-    const float *o = out + (size_t)t * out_stride;
-    _mm512_store_ps(p->acc[t], first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, o));
-    _mm512_store_ps(p->acc[t] + 16, first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, o + 16));
-  }
-  for (int s = 0; s < ns + AMX_LAG4; s++) {
-    if (s < ns) AMX_STEP4(s);
-    __asm__ volatile("" ::: "memory"); /* the tile stores wrote p->c4 behind the compiler's back */
-    if (s >= AMX_LAG4) {
-      const int u = s - AMX_LAG4;
-      const int32_t(*c)[AMX_TM * 16] = p->c4[u % (AMX_LAG4 + 1)];
-      const __m512 w0 = _mm512_load_ps(p->ws[u]), w1 = _mm512_load_ps(p->ws[u] + 16);
-#pragma GCC unroll 4
-      for (int t = 0; t < AMX_TB; t++) {
-        const int i = t / AMX_TM, r = t % AMX_TM;
-        const __m512 f = _mm512_set1_ps(p->fa[t][u]);
-        const __m512 x0 = _mm512_cvtepi32_ps(_mm512_load_si512(c[2 * i] + r * 16));
-        const __m512 x1 = _mm512_cvtepi32_ps(_mm512_load_si512(c[2 * i + 1] + r * 16));
-        _mm512_store_ps(p->acc[t], _mm512_fmadd_ps(x0, _mm512_mul_ps(w0, f),
-                                                   _mm512_load_ps(p->acc[t])));
-        _mm512_store_ps(p->acc[t] + 16, _mm512_fmadd_ps(x1, _mm512_mul_ps(w1, f),
-                                                        _mm512_load_ps(p->acc[t] + 16)));
-      }
-    }
-  }
-  const int mins = wtype == GTYPE_Q4_K || wtype == GTYPE_Q5_K;
-  for (int t = 0; t < AMX_TB; t++) {
-    __m512 a0 = _mm512_load_ps(p->acc[t]), a1 = _mm512_load_ps(p->acc[t] + 16);
-    if (mins)
-      for (int j = 0; j < kc / 32; j++) {
-        const __m512 ab = _mm512_set1_ps(p->ab[j][t]);
-        a0 = _mm512_fmadd_ps(_mm512_load_ps(p->mn[j]), ab, a0);
-        a1 = _mm512_fmadd_ps(_mm512_load_ps(p->mn[j] + 16), ab, a1);
-      }
-    float *o = out + (size_t)t * out_stride;
-    _mm512_mask_storeu_ps(o, m0, a0);
-    _mm512_mask_storeu_ps(o + 16, m1, a1);
-  }
-}
-
 static int amx_type(uint32_t wtype) {
   switch (wtype) {
   case GTYPE_Q8_0:
@@ -482,11 +406,6 @@ static void amx_gemm(uint32_t wtype, const void *wv, size_t w_stride, int n_rows
         const int ntb = n_amx - t0 < AMX_TB ? n_amx - t0 : AMX_TB;
         const uint8_t *a = act + (size_t)t0 * act_stride;
         act_scales(wtype, a, act_stride, ntb, k0, kc, p);
-        if (ntb == AMX_TB && nr > 16) {
-          block32(wtype, a, act_stride, k0, kc, p, out + (size_t)t0 * out_stride + r0, out_stride,
-                  m0, m1, k0 == 0);
-          continue;
-        }
         for (int g = 0; g < ntb; g += AMX_TM)
           for (int h = 0; h < 2 && h * 16 < nr; h++)
             block16(wtype, a + (size_t)g * act_stride, act_stride, g, h, k0, kc, p,
