@@ -85,6 +85,26 @@ static inline void scale_v(float *o, float f, int n) {
   for (int i = 0; i < n; i++) o[i] *= f;
 }
 
+/* o[0..16·nv) += Σ_pp s[pp]·v_pp over the positions with a row (vp[pp] != NULL) and a nonzero
+ * weight, in position order: axpy_v/axpy_h's arithmetic with o held in nv registers. */
+static inline __attribute__((always_inline)) void pv_regs(float *o, const float *s,
+                                                          const void *const *vp, int np, int f16,
+                                                          int nv) {
+  __m512 a[16];
+  for (int k = 0; k < nv; k++) a[k] = _mm512_loadu_ps(o + 16 * k);
+  for (int pp = 0; pp < np; pp++) {
+    if (s[pp] == 0.0f || !vp[pp]) continue;
+    const __m512 ev = _mm512_set1_ps(s[pp]);
+    if (f16)
+      for (int k = 0; k < nv; k++)
+        a[k] = _mm512_fmadd_ps(ev, ld_h((const uint16_t *)vp[pp] + 16 * k, 16), a[k]);
+    else
+      for (int k = 0; k < nv; k++)
+        a[k] = _mm512_fmadd_ps(ev, _mm512_loadu_ps((const float *)vp[pp] + 16 * k), a[k]);
+  }
+  for (int k = 0; k < nv; k++) _mm512_storeu_ps(o + 16 * k, a[k]);
+}
+
 typedef struct ap_job {
   eng_ctx *c;
   uint32_t il;
@@ -158,6 +178,21 @@ static void ap_block(const ap_job *j, size_t t0, size_t t1, int h) {
         s[i][pp] = e;
         sum[i] += e;
       }
+    }
+    if (hd == 64 || hd == 128 || hd == 256) {
+      /* query by query, the output row in registers over the chunk (V rows from L1): the same
+       * fmadd per element and position, in the same order, as the loop below */
+      const void *vp[AP_PC];
+      for (int pp = 0; pp < np; pp++)
+        vp[pp] = cells[p0 + pp] == KV_EMPTY
+                     ? NULL
+                     : (const uint8_t *)kv_v(c, j->il, seq, p0 + pp) + (size_t)hk * hd * esz;
+      for (int i = 0; i < nb; i++) {
+        if (hd == 64) pv_regs(o[i], s[i], vp, np, f16, 4);
+        else if (hd == 128) pv_regs(o[i], s[i], vp, np, f16, 8);
+        else pv_regs(o[i], s[i], vp, np, f16, 16);
+      }
+      continue;
     }
     for (int pp = 0; pp < np; pp++) {
       const int32_t p = p0 + pp;

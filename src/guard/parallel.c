@@ -8,6 +8,7 @@
  * pii_scan of the whole text (tests/unit/guard/test_parallel.c checks it on novels, business
  * records and tables). The scanner is shared read-only; each worker has its own MeCab tagger. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -47,21 +48,70 @@ static size_t cut_after(const char *s, size_t len, size_t pos, size_t slack) {
   return nl ? (size_t)(nl - s) + 1 : len;
 }
 
-static size_t ctx_back(const char *s, size_t a) {
-  size_t p = a;
-  int lines = 0;
-  while (p > 0 && (a - p < CTX_BYTES || lines < CTX_LINES)) {
-    p--;
-    if (s[p] == '\n') lines++;
-  }
-  while (p > 0 && s[p - 1] != '\n') p--; /* whole first line */
-  return p;
+/* The cut for a chunk that starts at a and should end near pos: the line start after pos (as
+ * above) or the last one before it, whichever is nearer (long lines make the two far apart). */
+static size_t cut_near(const char *s, size_t len, size_t a, size_t pos, size_t slack) {
+  size_t after = cut_after(s, len, pos, slack);
+  size_t before = pos;
+  while (before > a && s[before - 1] != '\n') before--;
+  return before > a && pos - before < after - pos ? before : after;
 }
 
+/* Could this line be a table row or header? Table rows and headers have at least two commas or
+ * two tabs after normalisation (context.c); besides ',' and '\t' themselves, NFKC folds only
+ * U+FE10, U+FE50, U+FF0C and U+1F101..U+1F10A ("0,") to a comma. A line with fewer than two of
+ * either is a barrier: the table-header walk of a row below it reads its delimiter count and
+ * stops there, and so does it on any suffix of it (a suffix has no more delimiters). */
+static bool table_barrier(const char *s, size_t ls, size_t le) {
+  int commas = 0, tabs = 0;
+  for (size_t i = ls; i < le; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == ',') commas++;
+    else if (c == '\t') tabs++;
+    else if (c == 0xEF && i + 2 < le &&
+             ((s[i + 1] == '\xB8' && s[i + 2] == '\x90') || (s[i + 1] == '\xB9' && s[i + 2] == '\x90') ||
+              (s[i + 1] == '\xBC' && s[i + 2] == '\x8C')))
+      commas++;
+    else if (c == 0xF0 && i + 3 < le && s[i + 1] == '\x9F' && s[i + 2] == '\x84' &&
+             (unsigned char)s[i + 3] >= 0x81 && (unsigned char)s[i + 3] <= 0x8A)
+      commas++;
+    if (commas >= 2 || tabs >= 2) return false;
+  }
+  return true;
+}
+
+/* Start of the context before the chunk that starts at line start a. Rules reach back at most
+ * CTX_BYTES bytes, except the table-header walk, which goes up CTX_LINES - 2 rows: so the context
+ * is CTX_BYTES bytes and CTX_LINES whole lines, or - as soon as a barrier line (above) lies
+ * between - just CTX_BYTES bytes, possibly starting inside a line (a long line of prose, such
+ * as a whole novel without newlines, is then not scanned twice). */
+static size_t ctx_back(const char *s, size_t a) {
+  size_t q = a > CTX_BYTES ? a - CTX_BYTES : 0;
+  while (q > 0 && ((unsigned char)s[q] & 0xC0) == 0x80) q--; /* a character start */
+  size_t p = a;
+  int lines = 0;
+  while (p > 0) {
+    size_t le = p - 1; /* s[le] == '\n': p is a line start */
+    size_t ls = le;
+    while (ls > 0 && s[ls - 1] != '\n') ls--;
+    lines++;
+    if (a - ls >= CTX_BYTES && lines >= CTX_LINES) return ls; /* whole lines, as many as rows */
+    if (table_barrier(s, ls, le)) return q < le ? q : le;
+    p = ls;
+  }
+  return 0;
+}
+
+/* End of the context after the chunk that ends at b: CTX_BYTES bytes, to the line end when it
+ * is near (rules look forward by bytes only, never by lines). */
 static size_t ctx_fwd(const char *s, size_t len, size_t b) {
   size_t p = b + CTX_BYTES < len ? b + CTX_BYTES : len;
-  const char *nl = p < len ? memchr(s + p, '\n', len - p) : NULL;
-  return nl ? (size_t)(nl - s) : len;
+  size_t lim = p + CTX_BYTES < len ? p + CTX_BYTES : len;
+  const char *nl = p < lim ? memchr(s + p, '\n', lim - p) : NULL;
+  if (nl) return (size_t)(nl - s);
+  if (lim == len) return len;
+  while (p < len && ((unsigned char)s[p] & 0xC0) == 0x80) p++; /* a character start */
+  return p;
 }
 
 int pii_scan_parallel(const pii_scanner *sc, const char *text, size_t len, int threads,
@@ -81,7 +131,7 @@ int pii_scan_parallel(const pii_scanner *sc, const char *text, size_t len, int t
   }
   int n = 0;
   for (size_t a = 0; a < len && n < threads;) {
-    size_t b = n == threads - 1 ? len : cut_after(text, len, a + want < len ? a + want : len, want / 4);
+    size_t b = n == threads - 1 ? len : cut_near(text, len, a, a + want < len ? a + want : len, want / 4);
     if (b <= a) b = len;
     jobs[n] = (job){.sc = sc, .text = text, .len = len, .a = a, .b = b};
     jobs[n].ca = a ? ctx_back(text, a) : 0;

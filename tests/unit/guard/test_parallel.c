@@ -81,6 +81,45 @@ static void business_records_and_tables(void **state) {
   sk_buf_release(&b);
 }
 
+/* Long lines next to tables: a chunk that starts after a long line of prose keeps only
+ * CTX_BYTES of it as context (a barrier for the table-header walk), one after a long line with
+ * two commas (full-width, so only the normaliser makes them commas) keeps the whole lines. */
+static void long_lines_and_tables(void **state) {
+  (void)state;
+  static const char *const prose[] = {"山田太郎さんは東京都港区芝公園4-2-8に住む。", "担当の佐藤が承りました。",
+                                      "電話は090-1234-5678です。", "中村悠真の件で鈴木様に連絡した。",
+                                      "[10:03] 田中: 了解です。", "昭和60年4月1日生まれ。"};
+  sk_buf b;
+  sk_buf_init(&b, (size_t)16 << 20);
+  unsigned x = 12345;
+  char row[512];
+  for (int blk = 0; blk < 60; blk++) {
+    x = x * 1103515245u + 12345u;
+    int kind = (int)((x >> 16) % 4);
+    if (kind == 0) { /* a table */
+      assert_int_equal(sk_buf_append_str(&b, "No,氏名,電話\n"), 0);
+      for (int r = 0; r < (int)((x >> 8) % 80); r++) {
+        snprintf(row, sizeof row, "%d,佐藤 花子,03-%04d-%04d\n", r, 1000 + r, 2000 + r);
+        assert_int_equal(sk_buf_append_str(&b, row), 0);
+      }
+    } else if (kind == 1 || kind == 2) { /* one long line, 1-6 KB, with or without two commas */
+      int n = (int)((x >> 4) % 150) + 30;
+      for (int k = 0; k < n; k++) {
+        assert_int_equal(sk_buf_append_str(&b, prose[(k + blk) % 6]), 0);
+        if (kind == 2 && (k == 3 || k == n - 2)) assert_int_equal(sk_buf_append_str(&b, "氏名，"), 0);
+      }
+      assert_int_equal(sk_buf_append_str(&b, "\n"), 0);
+    } else { /* rows without a header right after whatever came before */
+      for (int r = 0; r < 5; r++) assert_int_equal(sk_buf_append_str(&b, "1,山田 太郎,03-1111-2222\n"), 0);
+    }
+  }
+  for (int t = 2; t <= 32; t *= 2) {
+    same_findings(b.data, b.len, t, 1024);
+    same_findings(b.data, b.len, t, 3000);
+  }
+  sk_buf_release(&b);
+}
+
 static void novels(void **state) {
   (void)state;
   glob_t g = {0};
@@ -100,10 +139,26 @@ static void novels(void **state) {
     sk_free(p);
     done++;
   }
+  /* the smaller novels as one text: lines of 1-3 KB and whole novels without a newline */
+  sk_buf all;
+  sk_buf_init(&all, (size_t)64 << 20);
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    if (strstr(g.gl_pathv[i], "kokoro") || strstr(g.gl_pathv[i], "bocchan") || strstr(g.gl_pathv[i], "sanshiro"))
+      continue;
+    char *p;
+    size_t n;
+    sk_err err;
+    assert_int_equal(sk_read_file(g.gl_pathv[i], (size_t)64 << 20, &p, &n, &err), 0);
+    assert_int_equal(sk_buf_append(&all, p, n), 0);
+    sk_free(p);
+  }
+  same_findings(all.data, all.len, 8, 16384);
+  sk_buf_release(&all);
   globfree(&g);
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(business_records_and_tables), cmocka_unit_test(novels)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(business_records_and_tables), cmocka_unit_test(long_lines_and_tables),
+                                     cmocka_unit_test(novels)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
